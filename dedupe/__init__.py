@@ -1,0 +1,73 @@
+"""dedupe: find and remove repeated and near-repeated text.
+
+Heavy modules load on first use, so ``import dedupe`` and the command line
+start fast; the names below are the public API.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dedupe.clean import CleanOptions, CleanResult, Removal, RepeatedBlock, clean
+    from dedupe.errors import (
+        DedupeError,
+        IndexStoreError,
+        InputError,
+        OptionsError,
+        OutputError,
+    )
+    from dedupe.groups import KeepPolicy
+    from dedupe.paragraphs import Paragraph, ParagraphMode
+    from dedupe.verify import Method
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "CleanOptions": "dedupe.clean",
+    "CleanResult": "dedupe.clean",
+    "DedupeError": "dedupe.errors",
+    "IndexStoreError": "dedupe.errors",
+    "InputError": "dedupe.errors",
+    "KeepPolicy": "dedupe.groups",
+    "Method": "dedupe.verify",
+    "OptionsError": "dedupe.errors",
+    "OutputError": "dedupe.errors",
+    "Paragraph": "dedupe.paragraphs",
+    "ParagraphMode": "dedupe.paragraphs",
+    "Removal": "dedupe.clean",
+    "RepeatedBlock": "dedupe.clean",
+    "clean": "dedupe.clean",
+}
+
+__all__ = [
+    "CleanOptions",
+    "CleanResult",
+    "DedupeError",
+    "IndexStoreError",
+    "InputError",
+    "KeepPolicy",
+    "Method",
+    "OptionsError",
+    "OutputError",
+    "Paragraph",
+    "ParagraphMode",
+    "Removal",
+    "RepeatedBlock",
+    "__version__",
+    "clean",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'dedupe' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,0 +1,226 @@
+"""Clean one text: remove its repeated and near-repeated paragraphs.
+
+The pipeline: paragraphs (exact spans) -> comparison keys -> shingles ->
+exact / near (MinHash + LSH, verified by Jaccard) / contained / covered
+decisions -> alignment inside repeated blocks -> cleaned text and report data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
+from dedupe.normalize import normalize, tokens
+from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, resolve_mode, split_paragraphs
+from dedupe.runs import align, find_runs
+from dedupe.shingles import DEFAULT_SIZE, ShingleOptions, shingle_set
+from dedupe.signatures import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
+from dedupe.verify import Method
+
+DEFAULT_THRESHOLD = 0.8
+DEFAULT_MIN_WORDS = 8
+
+
+@dataclass(frozen=True, slots=True)
+class CleanOptions:
+    """Options of :func:`clean`; see its docstring."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    shingle_size: int = DEFAULT_SIZE
+    keep: KeepPolicy = KeepPolicy.FIRST
+    min_words: int = DEFAULT_MIN_WORDS
+    mode: ParagraphMode = ParagraphMode.AUTO
+    fold_digits: bool = False
+    num_perm: int = DEFAULT_NUM_PERM
+    seed: int = DEFAULT_SEED
+    use_lsh: bool | None = None
+
+    def groups(self) -> GroupOptions:
+        return GroupOptions(
+            threshold=self.threshold,
+            min_words=self.min_words,
+            keep=self.keep,
+            use_lsh=self.use_lsh,
+            signature=SignatureOptions(num_perm=self.num_perm, seed=self.seed),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Removal:
+    """A removed paragraph, the kept paragraph(s) it repeats, and why.
+
+    ``similarity`` is the exact measure that decided it (1.0 for ``EXACT``;
+    Jaccard of shingle sets, or rapidfuzz ratio inside a block, for ``NEAR``;
+    the share of it found in the twin(s) for ``CONTAINED``/``COVERED``).
+    ``in_block``: removed because it sits inside a run of confirmed repeats.
+    ``block``: number of the :class:`RepeatedBlock` it belongs to.
+    """
+
+    paragraph: Paragraph
+    twins: tuple[Paragraph, ...]
+    method: Method
+    similarity: float
+    in_block: bool
+    block: int
+
+
+@dataclass(frozen=True, slots=True)
+class RepeatedBlock:
+    """A run of consecutive removed paragraphs and the kept paragraphs they repeat.
+
+    Line numbers are 1-based and inclusive, as in the input.
+    """
+
+    number: int
+    paragraphs: tuple[Paragraph, ...]
+    twins: tuple[Paragraph, ...]
+
+    @property
+    def line_start(self) -> int:
+        return self.paragraphs[0].line_start
+
+    @property
+    def line_end(self) -> int:
+        return self.paragraphs[-1].line_end
+
+    @property
+    def twin_line_start(self) -> int:
+        return min(p.line_start for p in self.twins)
+
+    @property
+    def twin_line_end(self) -> int:
+        return max(p.line_end for p in self.twins)
+
+
+@dataclass(frozen=True, slots=True)
+class CleanResult:
+    """The cleaned text and everything needed to explain it."""
+
+    text: str
+    original: str
+    paragraphs: tuple[Paragraph, ...]
+    removed: tuple[Removal, ...]
+    blocks: tuple[RepeatedBlock, ...]
+    mode: ParagraphMode
+    options: CleanOptions = field(default_factory=CleanOptions)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.removed)
+
+    @property
+    def chars_removed(self) -> int:
+        return len(self.original) - len(self.text)
+
+
+def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Unit]:
+    shingling = ShingleOptions(size=options.shingle_size)
+    units = []
+    for p in paragraphs:
+        key = normalize(p.text, fold_digits=options.fold_digits)
+        units.append(Unit(key, shingle_set(key, shingling), len(tokens(key)), len(p.text)))
+    return units
+
+
+def _result(
+    text: str,
+    paragraphs: tuple[Paragraph, ...],
+    decisions: dict[int, Decision],
+    mode: ParagraphMode,
+    options: CleanOptions,
+) -> CleanResult:
+    blocks: list[RepeatedBlock] = []
+    block_of: dict[int, int] = {}
+    for number, run in enumerate(find_runs(decisions), start=1):
+        twins = sorted({t for i in run.members for t in decisions[i].twins})
+        blocks.append(
+            RepeatedBlock(
+                number=number,
+                paragraphs=tuple(paragraphs[i] for i in run.members),
+                twins=tuple(paragraphs[t] for t in twins),
+            )
+        )
+        block_of.update(dict.fromkeys(run.members, number))
+    removed = tuple(
+        Removal(
+            paragraph=paragraphs[i],
+            twins=tuple(paragraphs[t] for t in d.twins),
+            method=d.method,
+            similarity=d.similarity,
+            in_block=d.in_block,
+            block=block_of[i],
+        )
+        for i, d in decisions.items()
+    )
+    return CleanResult(
+        text=join_kept(text, paragraphs, decisions),
+        original=text,
+        paragraphs=paragraphs,
+        removed=removed,
+        blocks=tuple(blocks),
+        mode=mode,
+        options=options,
+    )
+
+
+def clean_with(text: str, options: CleanOptions) -> CleanResult:
+    """:func:`clean` with its options gathered in a :class:`CleanOptions`."""
+    mode = resolve_mode(text, options.mode)
+    paragraphs = split_paragraphs(text, mode=mode)
+    units = _units(paragraphs, options)
+    decisions = find_duplicates(units, options.groups())
+    keys = [u.key or p.text.strip() for u, p in zip(units, paragraphs, strict=True)]
+    decisions = align(keys, decisions, threshold=options.threshold)
+    return _result(text, paragraphs, decisions, mode, options)
+
+
+def clean(
+    text: str,
+    *,
+    threshold: float = DEFAULT_THRESHOLD,
+    shingle_size: int = DEFAULT_SIZE,
+    keep: KeepPolicy | str = KeepPolicy.FIRST,
+    min_words: int = DEFAULT_MIN_WORDS,
+    mode: ParagraphMode | str = ParagraphMode.AUTO,
+    fold_digits: bool = False,
+    num_perm: int = DEFAULT_NUM_PERM,
+    seed: int = DEFAULT_SEED,
+    use_lsh: bool | None = None,
+) -> CleanResult:
+    """Remove repeated and near-repeated paragraphs from ``text``.
+
+    ``threshold``: exact similarity (0-1] a paragraph needs with a kept one to go.
+    ``shingle_size``: words per shingle (characters in CJK/Thai text).
+    ``keep``: ``"first"`` keeps the earliest of a group, ``"longest"`` the longest.
+    ``min_words``: paragraphs with fewer words are removed only as part of a
+    repeated block, never on their own (see README, "What is removed").
+    ``mode``: ``"auto"``, ``"line"`` or ``"blank-line"`` paragraphs.
+    ``fold_digits``: compare with every digit as ``0``.
+    ``num_perm``/``seed``: MinHash signature length and permutation seed.
+    ``use_lsh``: ``None`` uses LSH candidates above a few dozen distinct
+    paragraphs and all pairs below; ``True``/``False`` force one path.
+
+    The output is the input with whole paragraphs cut out; every kept byte is
+    unchanged, a UTF-8 BOM or CRLF included.
+    """
+    from dedupe.errors import OptionsError
+
+    try:
+        keep_policy = KeepPolicy(keep)
+        paragraph_mode = ParagraphMode(mode)
+    except ValueError as exc:
+        raise OptionsError(str(exc)) from None
+    options = CleanOptions(
+        threshold=threshold,
+        shingle_size=shingle_size,
+        keep=keep_policy,
+        min_words=min_words,
+        mode=paragraph_mode,
+        fold_digits=fold_digits,
+        num_perm=num_perm,
+        seed=seed,
+        use_lsh=use_lsh,
+    )
+    options.groups()  # validates ranges before any work
+    ShingleOptions(size=shingle_size)
+    return clean_with(text, options)

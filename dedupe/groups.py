@@ -1,0 +1,223 @@
+"""Decide which texts are duplicates of which kept ones.
+
+Texts are visited in keep order (``first``: input order; ``longest``: longest
+first, then input order). A text is removed only when an exact measure ties it
+to a text that stays kept, so chains A~B~C never remove a C unlike A: each
+decision names a kept twin and the similarity measured against that twin.
+
+1. exact: equal comparison keys;
+2. near: Jaccard of shingle sets >= threshold, among LSH candidates (or all
+   pairs for small inputs);
+3. contained / covered: longest first, a text whose shingles lie (>= threshold)
+   in one longer kept text, or in two or three kept texts before it in keep
+   order (a merged paragraph). Candidates come from an exact prefix filter on
+   the rarest shingles, so no qualifying container is ever missed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from dedupe.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
+from dedupe.errors import OptionsError
+from dedupe.shingles import as_array
+from dedupe.signatures import SignatureOptions, sign_hashes
+from dedupe.verify import Method, containment, cover, jaccard
+
+# Up to this many distinct texts, candidates are all pairs rather than LSH.
+ALL_PAIRS_MAX = 64
+_COVER_CANDIDATES = 64
+
+
+class KeepPolicy(str, Enum):
+    """Which of a group of duplicates stays: the first in input order, or the longest."""
+
+    FIRST = "first"
+    LONGEST = "longest"
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """A text as the decision stages see it: its key, shingles, token count and length."""
+
+    key: str
+    shingles: frozenset[int]
+    tokens: int
+    length: int
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Unit ``index`` is removed as a repeat of the kept ``twins`` (one, or two or
+    three for ``COVERED``), with the exact ``similarity`` measured by ``method``.
+    ``in_block``: decided only because it sits inside a run of confirmed repeats."""
+
+    index: int
+    twins: tuple[int, ...]
+    method: Method
+    similarity: float
+    in_block: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class GroupOptions:
+    """``threshold``: similarity needed to remove; ``min_words``: fewer tokens than
+    this and a text is never removed on its own; ``use_lsh``: ``None`` picks by
+    size, ``True``/``False`` force the LSH or the all-pairs path."""
+
+    threshold: float = 0.8
+    min_words: int = 8
+    keep: KeepPolicy = KeepPolicy.FIRST
+    use_lsh: bool | None = None
+    signature: SignatureOptions = field(default_factory=SignatureOptions)
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise OptionsError(f"threshold must be in (0, 1], not {self.threshold}")
+        if self.min_words < 0:
+            raise OptionsError(f"min_words must be 0 or more, not {self.min_words}")
+
+
+def keep_order(units: Sequence[Unit], policy: KeepPolicy) -> list[int]:
+    """Indexes in the order in which units claim to be kept."""
+    if policy is KeepPolicy.LONGEST:
+        return sorted(range(len(units)), key=lambda i: (-units[i].length, i))
+    return list(range(len(units)))
+
+
+def _candidates(units: Sequence[Unit], reps: Sequence[int], options: GroupOptions) -> Pairs:
+    use_lsh = options.use_lsh if options.use_lsh is not None else len(reps) > ALL_PAIRS_MAX
+    if not use_lsh:
+        return all_pairs(len(reps))
+    signatures = sign_hashes([as_array(units[i].shingles) for i in reps], options.signature)
+    # In one text false candidates are cheap to verify: ask for near-certain recall.
+    choice = choose_bands(options.threshold, options.signature.num_perm, max_miss=1e-6)
+    return candidate_pairs(signatures, choice)
+
+
+class _Decider:
+    def __init__(self, units: Sequence[Unit], options: GroupOptions) -> None:
+        self.units = units
+        self.options = options
+        self.order = keep_order(units, options.keep)
+        self.rank = {i: r for r, i in enumerate(self.order)}
+        self.decisions: dict[int, Decision] = {}
+        self.dependents: dict[int, list[int]] = defaultdict(list)
+
+    def remove(self, index: int, twins: tuple[int, ...], method: Method, similarity: float) -> None:
+        self.decisions[index] = Decision(index, twins, method, similarity)
+        for twin in twins:
+            self.dependents[twin].append(index)
+
+    def repoint(self, old: int, twins: tuple[int, ...], method: Method) -> bool:
+        """Move the dependents of ``old`` onto ``twins`` if each still verifies."""
+        deps = self.dependents.get(old, [])
+        measured: list[tuple[int, float]] = []
+        for dep in deps:
+            shingles = self.units[dep].shingles
+            if len(twins) == 1:
+                twin = self.units[twins[0]].shingles
+                measure = jaccard if method is Method.NEAR else containment
+                sim = measure(shingles, twin)
+            else:
+                sim = cover(shingles, [(t, self.units[t].shingles) for t in twins])[1]
+            if sim < self.options.threshold:
+                return False
+            measured.append((dep, sim))
+        for dep, sim in measured:
+            self.remove(dep, twins, method, sim)
+        self.dependents.pop(old, None)
+        return True
+
+    def exact_and_near(self) -> list[int]:
+        units, options = self.units, self.options
+        first_by_key: dict[str, int] = {}
+        reps: list[int] = []
+        for i in self.order:
+            unit = units[i]
+            if unit.tokens < options.min_words or not unit.shingles:
+                continue
+            rep = first_by_key.setdefault(unit.key, i)
+            if rep == i:
+                reps.append(i)
+            else:
+                self.remove(i, (rep,), Method.EXACT, 1.0)
+        neighbours: dict[int, list[int]] = defaultdict(list)
+        for a, b in _candidates(units, reps, options).tolist():
+            neighbours[reps[a]].append(reps[b])
+            neighbours[reps[b]].append(reps[a])
+        for p in reps:
+            best, best_sim = -1, -1.0
+            for q in sorted(neighbours.get(p, ()), key=self.rank.__getitem__):
+                if self.rank[q] >= self.rank[p] or q in self.decisions:
+                    continue
+                sim = jaccard(units[p].shingles, units[q].shingles)
+                if sim > best_sim:
+                    best, best_sim = q, sim
+            if best_sim >= options.threshold and self.repoint(p, (best,), Method.NEAR):
+                self.remove(p, (best,), Method.NEAR, best_sim)
+        return [i for i in reps if i not in self.decisions]
+
+    def contained_and_covered(self, kept: Sequence[int]) -> None:
+        units, threshold = self.units, self.options.threshold
+        postings: dict[int, list[int]] = defaultdict(list)
+        for i in kept:
+            for h in units[i].shingles:
+                postings[h].append(i)
+
+        def rarest(i: int) -> list[int]:
+            return sorted(units[i].shingles, key=lambda h: (len(postings[h]), h))
+
+        def longer(q: int, p: int) -> bool:
+            return (units[q].tokens, -self.rank[q]) > (units[p].tokens, -self.rank[p])
+
+        by_length = sorted(kept, key=lambda i: (-units[i].tokens, self.rank[i]))
+        for p in by_length:
+            if any(self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())):
+                continue
+            shingles = units[p].shingles
+            ordered = rarest(p)
+            prefix = ordered[: math.floor((1.0 - threshold) * len(shingles)) + 1]
+            containers = sorted(
+                {q for h in prefix for q in postings[h] if q != p and q not in self.decisions},
+                key=self.rank.__getitem__,
+            )
+            best, best_sim = -1, -1.0
+            for q in containers:
+                if not longer(q, p):
+                    continue
+                sim = containment(shingles, units[q].shingles)
+                if sim > best_sim:
+                    best, best_sim = q, sim
+            if best_sim >= threshold:
+                if self.repoint(p, (best,), Method.CONTAINED):
+                    self.remove(p, (best,), Method.CONTAINED, best_sim)
+                continue
+            earlier: list[int] = []
+            seen: set[int] = set()
+            for h in ordered:
+                for q in postings[h]:
+                    if q in seen or q == p or q in self.decisions or self.rank[q] > self.rank[p]:
+                        continue
+                    seen.add(q)
+                    earlier.append(q)
+                if len(earlier) >= _COVER_CANDIDATES:
+                    break
+            earlier.sort(key=self.rank.__getitem__)
+            twins, covered = cover(shingles, [(q, units[q].shingles) for q in earlier])
+            if len(twins) >= 2 and covered >= threshold and self.repoint(p, twins, Method.COVERED):
+                self.remove(p, twins, Method.COVERED, covered)
+
+
+def find_duplicates(
+    units: Sequence[Unit], options: GroupOptions | None = None
+) -> dict[int, Decision]:
+    """Decisions for every unit removed on its own (not by block alignment), by index."""
+    decider = _Decider(units, options or GroupOptions())
+    kept = decider.exact_and_near()
+    decider.contained_and_covered(kept)
+    return dict(sorted(decider.decisions.items()))

@@ -1,0 +1,72 @@
+"""The comparison key of a text: what two texts must share to count as the same.
+
+Keys are used for comparison only; output text is never normalised.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Scripts written without spaces between words: each character is a token.
+_UNSPACED = (
+    (0x0E00, 0x0EFF),  # Thai, Lao
+    (0x1000, 0x109F),  # Myanmar
+    (0x1780, 0x17FF),  # Khmer
+    (0x3040, 0x30FF),  # Hiragana, Katakana
+    (0x3400, 0x4DBF),  # CJK extension A
+    (0x4E00, 0x9FFF),  # CJK unified ideographs
+    (0xF900, 0xFAFF),  # CJK compatibility ideographs
+    (0x20000, 0x2FA1F),  # CJK extensions B-F, compatibility supplement
+)
+_UNSPACED_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _UNSPACED)
+_TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
+_UNSPACED_CHAR = re.compile(f"[{_UNSPACED_CLASS}]")
+_DIGIT = re.compile(r"\d")
+
+
+class _PunctuationToSpace(dict[int, "int | None"]):
+    """A ``str.translate`` table mapping punctuation to a space and dropping
+    invisible format characters (BOM, zero-width space, soft hyphen), filled as
+    characters are met (building it for all of Unicode would slow start-up)."""
+
+    def __missing__(self, codepoint: int) -> int | None:
+        category = unicodedata.category(chr(codepoint))
+        value = 0x20 if category.startswith("P") else None if category == "Cf" else codepoint
+        self[codepoint] = value
+        return value
+
+
+_PUNCTUATION_TO_SPACE = _PunctuationToSpace()
+
+
+def _fold_punctuation(text: str) -> str:
+    return text.translate(_PUNCTUATION_TO_SPACE)
+
+
+def normalize(text: str, *, fold_digits: bool = False) -> str:
+    """The comparison key of ``text``.
+
+    Unicode NFKC, case folded, invisible format characters (BOM, zero-width
+    space, soft hyphen) dropped, every punctuation character (straight or curly
+    quotes, dashes, full stops ...) turned into a space, runs of whitespace
+    collapsed to one space, no leading or trailing space. With ``fold_digits``
+    every decimal digit becomes ``0``, so "5 May 2020" and "6 May 2021" agree.
+    """
+    key = unicodedata.normalize("NFKC", text).casefold()
+    key = _fold_punctuation(key)
+    if fold_digits:
+        key = _DIGIT.sub("0", key)
+    return " ".join(key.split())
+
+
+def tokens(key: str) -> list[str]:
+    """Word tokens of a key; in scripts written without spaces (CJK, Thai ...)
+    every character is a token."""
+    return _TOKEN.findall(key)
+
+
+def is_unspaced(key: str) -> bool:
+    """True when most of the key's letters belong to scripts written without spaces."""
+    unspaced = len(_UNSPACED_CHAR.findall(key))
+    return unspaced * 2 > len(key.replace(" ", ""))

@@ -1,0 +1,175 @@
+"""Split text into paragraphs with exact character spans and line numbers.
+
+A paragraph's span covers its text exactly (trailing spaces on its last line
+included, the line terminator excluded), so cleaned output can be rebuilt from
+the input by cutting whole paragraphs and leaving every kept byte as it was.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import Enum
+
+from dedupe.errors import OptionsError
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+
+
+class ParagraphMode(str, Enum):
+    """How text is cut into paragraphs.
+
+    ``LINE``: every non-blank line is a paragraph (scraped text, one block per line).
+    ``BLANK_LINE``: paragraphs are separated by blank lines (hard-wrapped prose).
+    ``AUTO``: ``BLANK_LINE`` when the text looks hard-wrapped, otherwise ``LINE``.
+    """
+
+    AUTO = "auto"
+    LINE = "line"
+    BLANK_LINE = "blank-line"
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One paragraph of the input.
+
+    ``start``/``end`` are character offsets into the input (``end`` exclusive);
+    ``line_start``/``line_end`` are 1-based and inclusive.
+    """
+
+    index: int
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Line:
+    start: int
+    end: int  # end of content, before the terminator
+    number: int
+
+    @property
+    def blank(self) -> bool:
+        return self.start == self.end
+
+
+def _lines(text: str) -> list[_Line]:
+    lines: list[_Line] = []
+    for number, m in enumerate(_LINE.finditer(text), start=1):
+        if m.start() == len(text) and m.end() == len(text):
+            break
+        chunk = m.group()
+        content = chunk.rstrip("\r\n")
+        lines.append(_Line(m.start(), m.start() + len(content), number))
+    return lines
+
+
+def _is_blank(text: str, line: _Line) -> bool:
+    return line.blank or text[line.start : line.end].isspace()
+
+
+def _blocks(text: str, lines: Sequence[_Line]) -> list[list[_Line]]:
+    blocks: list[list[_Line]] = []
+    current: list[_Line] = []
+    for line in lines:
+        if _is_blank(text, line):
+            if current:
+                blocks.append(current)
+                current = []
+        else:
+            current.append(line)
+    if current:
+        blocks.append(current)
+    return blocks
+
+
+def looks_hard_wrapped(text: str) -> bool:
+    """True when most lines sit in multi-line blocks wrapped near one width.
+
+    Hard-wrapped prose (e-mail, plain-text books) breaks lines inside
+    paragraphs at a fixed width: most lines but a block's last one come close
+    to the widest line, and that width is at most 100 characters. Scraped page
+    text has ragged lines (menus, headings, one paragraph per line) and is not.
+    """
+    lines = _lines(text)
+    blocks = _blocks(text, lines)
+    nonblank = sum(len(b) for b in blocks)
+    if nonblank < 4:
+        return False
+    inner = [line.end - line.start for b in blocks if len(b) > 1 for line in b[:-1]]
+    in_multi = sum(len(b) for b in blocks if len(b) > 1)
+    if in_multi * 2 < nonblank or not inner:
+        return False
+    width = max(inner)
+    if width > 100 or width < 30:
+        return False
+    near_width = sum(1 for n in inner if n >= 0.7 * width)
+    return near_width >= 0.6 * len(inner)
+
+
+def resolve_mode(text: str, mode: ParagraphMode | str) -> ParagraphMode:
+    """The concrete mode (``LINE`` or ``BLANK_LINE``) used for ``text``."""
+    try:
+        chosen = ParagraphMode(mode)
+    except ValueError:
+        choices = ", ".join(m.value for m in ParagraphMode)
+        raise OptionsError(f"paragraph mode must be one of {choices}, not {mode!r}") from None
+    if chosen is ParagraphMode.AUTO:
+        return ParagraphMode.BLANK_LINE if looks_hard_wrapped(text) else ParagraphMode.LINE
+    return chosen
+
+
+def split_paragraphs(
+    text: str, *, mode: ParagraphMode | str = ParagraphMode.AUTO
+) -> tuple[Paragraph, ...]:
+    """Cut ``text`` into paragraphs; whitespace-only lines only ever separate them."""
+    chosen = resolve_mode(text, mode)
+    lines = _lines(text)
+    if chosen is ParagraphMode.LINE:
+        groups: Iterable[list[_Line]] = ([line] for line in lines if not _is_blank(text, line))
+    else:
+        groups = _blocks(text, lines)
+    out: list[Paragraph] = []
+    for group in groups:
+        first, last = group[0], group[-1]
+        out.append(
+            Paragraph(
+                index=len(out),
+                start=first.start,
+                end=last.end,
+                line_start=first.number,
+                line_end=last.number,
+                text=text[first.start : last.end],
+            )
+        )
+    return tuple(out)
+
+
+def join_kept(text: str, paragraphs: Sequence[Paragraph], removed: Iterable[int]) -> str:
+    """``text`` with the paragraphs whose indexes are in ``removed`` cut out.
+
+    Each kept paragraph keeps the separator that followed it. When the tail of
+    the text is cut, the last kept paragraph takes the text's own ending
+    instead (so a text without a final newline still has none).
+    """
+    gone = set(removed)
+    if not gone:
+        return text
+    kept = [p for p in paragraphs if p.index not in gone]
+    if not kept:
+        return ""
+    pieces = [text[: paragraphs[0].start]] if paragraphs else []
+    for p in kept:
+        following = p.index + 1
+        if following < len(paragraphs):
+            pieces.append(text[p.start : paragraphs[following].start])
+        else:
+            pieces.append(text[p.start :])
+    last = kept[-1]
+    if last.index != paragraphs[-1].index:
+        pieces[-1] = text[last.start : last.end] + text[paragraphs[-1].end :]
+    return "".join(pieces)
