@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         OutputError,
     )
     from dedupe.groups import KeepPolicy
+    from dedupe.minhash import signatures
     from dedupe.paragraphs import Paragraph, ParagraphMode
     from dedupe.verify import Method
 
@@ -39,6 +40,7 @@ _LAZY = {
     "Removal": "dedupe.clean",
     "RepeatedBlock": "dedupe.clean",
     "clean": "dedupe.clean",
+    "signatures": "dedupe.minhash",
 }
 
 __all__ = [
@@ -57,6 +59,7 @@ __all__ = [
     "RepeatedBlock",
     "__version__",
     "clean",
+    "signatures",
 ]
 
 

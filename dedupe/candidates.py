@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedupe.errors import OptionsError
-from dedupe.signatures import Signatures
+from dedupe.minhash import Signatures
 
 DEFAULT_MAX_MISS = 0.001
 DEFAULT_WINDOW = 8

@@ -14,7 +14,7 @@ from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, resolve_mode, split_paragraphs
 from dedupe.runs import align, find_runs
 from dedupe.shingles import DEFAULT_SIZE, ShingleOptions, shingle_set
-from dedupe.signatures import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
+from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.verify import Method
 
 DEFAULT_THRESHOLD = 0.8

@@ -12,14 +12,14 @@ The scheme is datasketch's ``affine32`` (datasketch >= 2.0), bit for bit:
   gives ``2**32 - 1`` everywhere.
 
 So a signature row equals ``datasketch.MinHash(num_perm, seed=seed,
-scheme="affine32", hashfunc=dedupe.signatures.datasketch_hashfunc)`` updated
+scheme="affine32", hashfunc=dedupe.minhash.datasketch_hashfunc)`` updated
 with the same shingles, and :func:`to_lean_minhash` hands it to datasketch's
 LSH structures. datasketch itself is imported only there (it is slow to import).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -100,6 +100,28 @@ def sign_hashes(
         out[chunk] = np.minimum.reduceat(permuted, offsets, axis=0)
         start = stop
     return out
+
+
+def signatures(
+    texts: Iterable[str],
+    *,
+    num_perm: int = DEFAULT_NUM_PERM,
+    ngram: int = 5,
+    seed: int = DEFAULT_SEED,
+) -> Signatures:
+    """MinHash signatures of whole texts: an ``(n, num_perm)`` ``uint32`` array.
+
+    Each text is normalised (:func:`dedupe.normalize.normalize`) and shingled
+    into ``ngram``-token shingles (:mod:`dedupe.shingles`), so row ``i``
+    equals the signature of ``shingle_set(normalize(texts[i]), ...)``.
+    """
+    from dedupe.normalize import normalize
+    from dedupe.shingles import ShingleOptions, as_array, shingle_set
+
+    options = SignatureOptions(num_perm=num_perm, seed=seed)
+    shingling = ShingleOptions(size=ngram)
+    sets = [as_array(shingle_set(normalize(t), shingling)) for t in texts]
+    return sign_hashes(sets, options)
 
 
 def jaccard_estimate(x: Signatures, y: Signatures) -> float:
