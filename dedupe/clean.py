@@ -10,11 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
+from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, resolve_mode, split_paragraphs
 from dedupe.runs import align, find_runs
 from dedupe.shingles import DEFAULT_SIZE, ShingleOptions, shingle_set
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.verify import Method
 
 DEFAULT_THRESHOLD = 0.8

@@ -24,8 +24,8 @@ from enum import Enum
 
 from dedupe.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
 from dedupe.errors import OptionsError
-from dedupe.shingles import as_array
 from dedupe.minhash import SignatureOptions, sign_hashes
+from dedupe.shingles import as_array
 from dedupe.verify import Method, containment, cover, jaccard
 
 # Up to this many distinct texts, candidates are all pairs rather than LSH.
