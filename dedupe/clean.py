@@ -14,11 +14,15 @@ from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, resolve_mode, split_paragraphs
 from dedupe.runs import align, find_runs
-from dedupe.shingles import DEFAULT_SIZE, ShingleOptions, shingle_set
+from dedupe.shingles import ShingleOptions, shingle_set
 from dedupe.verify import Method
 
 DEFAULT_THRESHOLD = 0.8
-DEFAULT_MIN_WORDS = 8
+DEFAULT_MIN_WORDS = 15
+# Word triples: a one-word edit costs three shingles, so the tolerance grows
+# with length (a 50-word paragraph survives two typos, a 20-word citation
+# that names another item does not).
+DEFAULT_SHINGLE_SIZE = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +30,7 @@ class CleanOptions:
     """Options of :func:`clean`; see its docstring."""
 
     threshold: float = DEFAULT_THRESHOLD
-    shingle_size: int = DEFAULT_SIZE
+    shingle_size: int = DEFAULT_SHINGLE_SIZE
     keep: KeepPolicy = KeepPolicy.FIRST
     min_words: int = DEFAULT_MIN_WORDS
     mode: ParagraphMode = ParagraphMode.AUTO
@@ -178,7 +182,7 @@ def clean(
     text: str,
     *,
     threshold: float = DEFAULT_THRESHOLD,
-    shingle_size: int = DEFAULT_SIZE,
+    shingle_size: int = DEFAULT_SHINGLE_SIZE,
     keep: KeepPolicy | str = KeepPolicy.FIRST,
     min_words: int = DEFAULT_MIN_WORDS,
     mode: ParagraphMode | str = ParagraphMode.AUTO,

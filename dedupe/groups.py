@@ -8,8 +8,8 @@ decision names a kept twin and the similarity measured against that twin.
 1. exact: equal comparison keys;
 2. near: Jaccard of shingle sets >= threshold, among LSH candidates (or all
    pairs for small inputs);
-3. contained / covered: longest first, a text whose shingles lie (>= threshold)
-   in one longer kept text, or in two or three kept texts before it in keep
+3. contained / covered: longest first, a text whose shingles lie (>= the
+   threshold, and >= MIN_CONTAINMENT) in one longer kept text, or in two or three kept texts before it in keep
    order (a merged paragraph). Candidates come from an exact prefix filter on
    the rarest shingles, so no qualifying container is ever missed.
 """
@@ -30,6 +30,9 @@ from dedupe.verify import Method, containment, cover, jaccard
 
 # Up to this many distinct texts, candidates are all pairs rather than LSH.
 ALL_PAIRS_MAX = 64
+# Removing a contained text deletes whatever of it is not in its container(s),
+# so containment asks for more than the similarity threshold.
+MIN_CONTAINMENT = 0.95
 _COVER_CANDIDATES = 64
 
 
@@ -114,7 +117,8 @@ class _Decider:
             self.dependents[twin].append(index)
 
     def repoint(self, old: int, twins: tuple[int, ...], method: Method) -> bool:
-        """Move the dependents of ``old`` onto ``twins`` if each still verifies."""
+        """Move the dependents of ``old`` onto ``twins`` if each still verifies
+        (by the threshold of ``method``)."""
         deps = self.dependents.get(old, [])
         measured: list[tuple[int, float]] = []
         for dep in deps:
@@ -125,7 +129,10 @@ class _Decider:
                 sim = measure(shingles, twin)
             else:
                 sim = cover(shingles, [(t, self.units[t].shingles) for t in twins])[1]
-            if sim < self.options.threshold:
+            needed = self.options.threshold
+            if method is not Method.NEAR:
+                needed = max(needed, MIN_CONTAINMENT)
+            if sim < needed:
                 return False
             measured.append((dep, sim))
         for dep, sim in measured:
@@ -163,7 +170,8 @@ class _Decider:
         return [i for i in reps if i not in self.decisions]
 
     def contained_and_covered(self, kept: Sequence[int]) -> None:
-        units, threshold = self.units, self.options.threshold
+        units = self.units
+        threshold = max(self.options.threshold, MIN_CONTAINMENT)
         postings: dict[int, list[int]] = defaultdict(list)
         for i in kept:
             for h in units[i].shingles:

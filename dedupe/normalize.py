@@ -23,6 +23,7 @@ _UNSPACED_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _UNSPACED)
 _TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED_CLASS}]")
 _DIGIT = re.compile(r"\d")
+_URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+")
 
 
 class _PunctuationToSpace(dict[int, "int | None"]):
@@ -44,16 +45,24 @@ def _fold_punctuation(text: str) -> str:
     return text.translate(_PUNCTUATION_TO_SPACE)
 
 
+def _url_token(match: re.Match[str]) -> str:
+    # A URL is one token: split at its punctuation, a slug would read as the
+    # sentence it was made from and seem to contain it.
+    return "".join(_fold_punctuation(match.group()).split())
+
+
 def normalize(text: str, *, fold_digits: bool = False) -> str:
     """The comparison key of ``text``.
 
-    Unicode NFKC, case folded, invisible format characters (BOM, zero-width
+    Unicode NFKC, case folded, each URL made one token, invisible format characters (BOM, zero-width
     space, soft hyphen) dropped, every punctuation character (straight or curly
     quotes, dashes, full stops ...) turned into a space, runs of whitespace
     collapsed to one space, no leading or trailing space. With ``fold_digits``
     every decimal digit becomes ``0``, so "5 May 2020" and "6 May 2021" agree.
     """
     key = unicodedata.normalize("NFKC", text).casefold()
+    if "://" in key or "www." in key:
+        key = _URL.sub(_url_token, key)
     key = _fold_punctuation(key)
     if fold_digits:
         key = _DIGIT.sub("0", key)
