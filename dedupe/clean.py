@@ -7,13 +7,13 @@ decisions -> alignment inside repeated blocks -> cleaned text and report data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, resolve_mode, split_paragraphs
-from dedupe.runs import align, find_runs
+from dedupe.runs import align, find_pieces, find_runs
 from dedupe.shingles import ShingleOptions, shingle_set
 from dedupe.verify import Method
 
@@ -173,8 +173,14 @@ def clean_with(text: str, options: CleanOptions) -> CleanResult:
     paragraphs = split_paragraphs(text, mode=mode)
     units = _units(paragraphs, options)
     decisions = find_duplicates(units, options.groups())
-    keys = [u.key or p.text.strip() for u, p in zip(units, paragraphs, strict=True)]
-    decisions = align(keys, decisions, threshold=options.threshold)
+    decisions |= find_pieces(
+        units, decisions, min_words=options.min_words, shingle_size=options.shingle_size
+    )
+    comparable = [
+        u if u.key else replace(u, key=p.text.strip())
+        for u, p in zip(units, paragraphs, strict=True)
+    ]
+    decisions = align(comparable, decisions, threshold=options.threshold)
     return _result(text, paragraphs, decisions, mode, options)
 
 

@@ -9,9 +9,12 @@ decision names a kept twin and the similarity measured against that twin.
 2. near: Jaccard of shingle sets >= threshold, among LSH candidates (or all
    pairs for small inputs);
 3. contained / covered: longest first, a text whose shingles lie (>= the
-   threshold, and >= MIN_CONTAINMENT) in one longer kept text, or in two or three kept texts before it in keep
-   order (a merged paragraph). Candidates come from an exact prefix filter on
-   the rarest shingles, so no qualifying container is ever missed.
+   threshold and >= MIN_CONTAINMENT) in one longer kept text, or in two or
+   three adjacent kept texts before it in keep order (a merged paragraph).
+   Candidates come from an exact prefix filter on the rarest shingles, so no
+   qualifying container is ever missed.
+
+Units are given in text order: "adjacent" means consecutive indexes.
 """
 
 from __future__ import annotations
@@ -33,7 +36,6 @@ ALL_PAIRS_MAX = 64
 # Removing a contained text deletes whatever of it is not in its container(s),
 # so containment asks for more than the similarity threshold.
 MIN_CONTAINMENT = 0.95
-_COVER_CANDIDATES = 64
 
 
 class KeepPolicy(str, Enum):
@@ -128,7 +130,7 @@ class _Decider:
                 measure = jaccard if method is Method.NEAR else containment
                 sim = measure(shingles, twin)
             else:
-                sim = cover(shingles, [(t, self.units[t].shingles) for t in twins])[1]
+                sim = cover(shingles, [self.units[t].shingles for t in twins])
             needed = self.options.threshold
             if method is not Method.NEAR:
                 needed = max(needed, MIN_CONTAINMENT)
@@ -205,20 +207,37 @@ class _Decider:
                 if self.repoint(p, (best,), Method.CONTAINED):
                     self.remove(p, (best,), Method.CONTAINED, best_sim)
                 continue
-            earlier: list[int] = []
-            seen: set[int] = set()
-            for h in ordered:
-                for q in postings[h]:
-                    if q in seen or q == p or q in self.decisions or self.rank[q] > self.rank[p]:
-                        continue
-                    seen.add(q)
-                    earlier.append(q)
-                if len(earlier) >= _COVER_CANDIDATES:
-                    break
-            earlier.sort(key=self.rank.__getitem__)
-            twins, covered = cover(shingles, [(q, units[q].shingles) for q in earlier])
-            if len(twins) >= 2 and covered >= threshold and self.repoint(p, twins, Method.COVERED):
+            twins, covered = self.best_cover(
+                p, [q for q in containers if self.rank[q] < self.rank[p]]
+            )
+            if twins and covered >= threshold and self.repoint(p, twins, Method.COVERED):
                 self.remove(p, twins, Method.COVERED, covered)
+
+    def best_cover(self, p: int, seeds: Sequence[int]) -> tuple[tuple[int, ...], float]:
+        """The best cover of ``p`` by two or three adjacent kept units, one of them a seed.
+
+        Only adjacent units count: a merged paragraph joins neighbours, while a
+        sentence pieced together from scattered paragraphs (a template filled
+        with other names) is new text.
+        """
+        units, n = self.units, len(self.units)
+        best: tuple[tuple[int, ...], float] = ((), 0.0)
+        tried: set[tuple[int, ...]] = set()
+        for q in seeds:
+            for size in (2, 3):
+                for first in range(q - size + 1, q + 1):
+                    run = tuple(range(first, first + size))
+                    if run in tried or first < 0 or first + size > n:
+                        continue
+                    tried.add(run)
+                    if any(
+                        t == p or t in self.decisions or self.rank[t] > self.rank[p] for t in run
+                    ):
+                        continue
+                    covered = cover(units[p].shingles, [units[t].shingles for t in run])
+                    if covered > best[1]:
+                        best = (run, covered)
+        return best
 
 
 def find_duplicates(

@@ -2,23 +2,35 @@
 
 A body scraped twice repeats as a block, and its short lines (a subheading,
 "Advertisement", the tail of a re-wrapped paragraph) repeat with it though
-they are too short to be removed on their own. Alignment extends the
-decisions of the groups stage: a paragraph lying between (or right next to)
-confirmed repeats is removed when it matches the paragraph at the same place
-in the twin run, by an exact measure: equal keys, rapidfuzz ratio at or above
-the threshold, or containment of its key in the twin paragraph.
+they are too short to be removed on their own. Two passes extend the
+decisions of the groups stage, each by an exact measure:
+
+* pieces: a run of short lines that are whole-word pieces of longer kept
+  paragraphs, in order, two or more from the same paragraph, together at
+  least ``min_words`` long (a copy re-wrapped into shorter lines);
+* alignment: a paragraph within ``GAP`` paragraphs of an anchor (a paragraph
+  removed on its own, or a piece) is removed when it matches the paragraph at
+  the same place in the twin run: equal keys, Jaccard of shingle sets at or
+  above the threshold, rapidfuzz ratio at or above it (keys of
+  ``MIN_RATIO_WORDS`` words or more: typos cost little there), or its key found
+  as whole words in the twin paragraph. Aligned paragraphs never anchor further
+  alignment, so a block cannot creep through look-alike text.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from dedupe.groups import Decision
-from dedupe.verify import Method, ratio, segment_containment
+from dedupe.groups import Decision, Unit
+from dedupe.verify import Method, jaccard, ratio
 
-# How many kept paragraphs may separate a paragraph from the repeats around it.
+# How many kept paragraphs may separate a paragraph from the anchors around it.
 GAP = 3
+# A character ratio forgives a changed word as readily as a typo; in a short
+# line ("the user team" / "the CPU team") that word is the content.
+MIN_RATIO_WORDS = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,79 +41,114 @@ class Run:
     twins: tuple[int, ...]
 
 
+def _whole_words_in(short: str, long: str) -> bool:
+    return bool(short) and len(short) < len(long) and f" {short} " in f" {long} "
+
+
+def find_pieces(
+    units: Sequence[Unit], decisions: dict[int, Decision], *, min_words: int, shingle_size: int
+) -> dict[int, Decision]:
+    """Decisions for short lines that re-wrap kept paragraphs (``CONTAINED``, in a block)."""
+    long_kept = [
+        i for i, u in enumerate(units) if i not in decisions and u.tokens >= max(min_words, 1)
+    ]
+    postings: dict[int, list[int]] = defaultdict(list)
+    for i in long_kept:
+        for h in units[i].shingles:
+            postings[h].append(i)
+    piece_of: dict[int, int] = {}
+    for i, unit in enumerate(units):
+        if i in decisions or unit.tokens >= min_words or unit.tokens < shingle_size:
+            continue
+        # Every word n-gram of a whole-word piece is in its paragraph: the
+        # rarest one's postings hold every candidate.
+        rarest = min(unit.shingles, key=lambda h: (len(postings.get(h, ())), h))
+        for t in postings.get(rarest, ()):
+            if t != i and _whole_words_in(unit.key, units[t].key):
+                piece_of[i] = t
+                break
+    found: dict[int, Decision] = {}
+    run: list[int] = []
+    for i in [*sorted(piece_of), -1]:
+        if run and (i != run[-1] + 1 or piece_of[i] < piece_of[run[-1]]):
+            twins = [piece_of[j] for j in run]
+            split = len(set(twins)) < len(twins)
+            if split and sum(units[j].tokens for j in run) >= min_words:
+                found.update(
+                    {j: Decision(j, (piece_of[j],), Method.CONTAINED, 1.0, True) for j in run}
+                )
+            run = []
+        if i >= 0:
+            run.append(i)
+    return found
+
+
 def _match(
-    key: str, other: str, threshold: float, *, allow_contained: bool
+    unit: Unit, other: Unit, threshold: float, *, allow_contained: bool
 ) -> tuple[Method, float] | None:
-    if key == other:
+    if unit.key == other.key:
         return Method.EXACT, 1.0
-    best: tuple[Method, float] | None = None
-    near = ratio(key, other)
+    if allow_contained and _whole_words_in(unit.key, other.key):
+        return Method.CONTAINED, 1.0
+    near = jaccard(unit.shingles, other.shingles)
+    if unit.tokens >= MIN_RATIO_WORDS:
+        near = max(near, ratio(unit.key, other.key))
     if near >= threshold:
-        best = (Method.NEAR, near)
-    if allow_contained:
-        inside = segment_containment(key, other)
-        if inside >= threshold and (best is None or inside > best[1]):
-            best = (Method.CONTAINED, inside)
-    return best
+        return Method.NEAR, near
+    return None
 
 
-def _neighbour(index: int, step: int, removed: dict[int, Decision], n: int) -> int | None:
+def _anchor(index: int, step: int, anchors: dict[int, Decision], n: int) -> int | None:
     j = index + step
     for _ in range(GAP):
         if not 0 <= j < n:
             return None
-        if j in removed:
+        if j in anchors:
             return j
         j += step
     return None
 
 
 def align(
-    keys: Sequence[str], decisions: dict[int, Decision], *, threshold: float
+    units: Sequence[Unit], anchors: dict[int, Decision], *, threshold: float
 ) -> dict[int, Decision]:
-    """``decisions`` plus the paragraphs aligned inside runs of repeats (``in_block``)."""
-    removed = dict(decisions)
+    """``anchors`` plus the paragraphs aligned with them (``in_block``).
+
+    ``units`` are all paragraphs in text order; a paragraph whose key is empty
+    (punctuation only) compares by its stripped text, given as its key.
+    """
+    removed = dict(anchors)
     twins = {t for d in removed.values() for t in d.twins}
-    n = len(keys)
-    changed = True
-    while changed:
-        changed = False
-        for g in range(n):
-            if g in removed or g in twins or not keys[g]:
+    n = len(units)
+    for g in range(n):
+        if g in removed or g in twins or not units[g].key:
+            continue
+        before = _anchor(g, -1, anchors, n)
+        after = _anchor(g, +1, anchors, n)
+        options: list[tuple[int, bool]] = []
+        if before is not None and after is not None:
+            lo, hi = min(anchors[before].twins), min(anchors[after].twins)
+            if lo < hi <= lo + (after - before) + GAP:
+                options = [(c, True) for c in range(lo, hi + 1) if not before <= c <= after]
+        elif before is not None:
+            twin = min(anchors[before].twins)
+            # Next to a run, only a line of two words or more may be a piece
+            # of the twin: one word found in a paragraph proves nothing.
+            options = [(twin + (g - before), False), (twin, units[g].tokens > 1)]
+        elif after is not None:
+            twin = min(anchors[after].twins)
+            options = [(twin - (after - g), False), (twin, units[g].tokens > 1)]
+        best: tuple[int, Method, float] | None = None
+        for c, contained_ok in options:
+            if not 0 <= c < n or c in removed or c == g:
                 continue
-            before = _neighbour(g, -1, removed, n)
-            after = _neighbour(g, +1, removed, n)
-            options: list[tuple[int, bool]] = []
-            if before is not None and after is not None:
-                lo, hi = min(removed[before].twins), min(removed[after].twins)
-                if lo < hi <= lo + (after - before) + GAP:
-                    options = [
-                        (c, True)
-                        for c in range(lo, hi + 1)
-                        if c not in removed and c != g and not before <= c <= after
-                    ]
-            elif before is not None:
-                anchor = min(removed[before].twins)
-                options = [(anchor + (g - before), False), (anchor, True)]
-            elif after is not None:
-                anchor = min(removed[after].twins)
-                options = [(anchor - (after - g), False), (anchor, True)]
-            best: tuple[int, Method, float] | None = None
-            for c, contained_ok in options:
-                if not 0 <= c < n or c in removed or c == g:
-                    continue
-                # A one-word line next to a run must match exactly: containment of
-                # a single word in a neighbouring paragraph proves nothing.
-                inside = before is not None and after is not None
-                allow = contained_ok and (inside or " " in keys[g])
-                found = _match(keys[g], keys[c], threshold, allow_contained=allow)
-                if found and (best is None or found[1] > best[2]):
-                    best = (c, found[0], found[1])
-            if best is not None:
-                c, method, sim = best
-                removed[g] = Decision(g, (c,), method, sim, in_block=True)
-                twins.add(c)
-                changed = True
+            found = _match(units[g], units[c], threshold, allow_contained=contained_ok)
+            if found and (best is None or found[1] > best[2]):
+                best = (c, found[0], found[1])
+        if best is not None:
+            c, method, sim = best
+            removed[g] = Decision(g, (c,), method, sim, in_block=True)
+            twins.add(c)
     return dict(sorted(removed.items()))
 
 

@@ -44,55 +44,20 @@ def containment(a: frozenset[int], b: frozenset[int]) -> float:
     return len(a & b) / len(a)
 
 
-def cover(
-    a: frozenset[int],
-    candidates: Sequence[tuple[int, frozenset[int]]],
-    *,
-    max_parts: int = 3,
-    min_gain: float = 0.1,
-) -> tuple[tuple[int, ...], float]:
-    """Greedily cover ``a`` with at most ``max_parts`` candidate sets.
-
-    Each part must add at least ``min_gain`` of ``a``. Returns the ids of the
-    parts in the order taken and the share of ``a`` they cover together. Ties
-    go to the candidate listed first.
-    """
+def cover(a: frozenset[int], parts: Sequence[frozenset[int]], *, min_gain: float = 0.1) -> float:
+    """The share of ``a`` found in the union of ``parts``; 0.0 unless every part
+    adds at least ``min_gain`` of ``a`` that the parts before it did not."""
     if not a:
-        return (), 0.0
-    sets = dict(candidates)
+        return 0.0
     left = set(a)
-    taken: list[int] = []
-    for _ in range(max_parts):
-        best_id, best_gain = -1, 0
-        for cid, cset in candidates:
-            if cid in taken:
-                continue
-            gain = len(left.intersection(cset))
-            if gain > best_gain:
-                best_id, best_gain = cid, gain
-        if best_id < 0 or best_gain < min_gain * len(a):
-            break
-        taken.append(best_id)
-        left.difference_update(sets[best_id])
-    return tuple(taken), 1.0 - len(left) / len(a)
+    for part in parts:
+        before = len(left)
+        left.difference_update(part)
+        if before - len(left) < min_gain * len(a):
+            return 0.0
+    return 1.0 - len(left) / len(a)
 
 
 def ratio(a: str, b: str) -> float:
     """Normalised Indel similarity of two keys, in [0, 1] (rapidfuzz ``fuzz.ratio``)."""
     return float(fuzz.ratio(a, b)) / 100.0
-
-
-def segment_containment(short: str, long: str) -> float:
-    """How wholly the key ``short`` lies inside the key ``long``, in [0, 1].
-
-    1.0 when it appears there as whole words; otherwise, for keys of three
-    words or more, the best partial alignment (rapidfuzz ``partial_ratio``);
-    0.0 for shorter keys, which must appear exactly.
-    """
-    if not short or len(short) > len(long):
-        return 0.0
-    if f" {short} " in f" {long} ":
-        return 1.0
-    if short.count(" ") < 2:
-        return 0.0
-    return float(fuzz.partial_ratio(short, long)) / 100.0
