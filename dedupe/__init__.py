@@ -19,6 +19,14 @@ if TYPE_CHECKING:
         OutputError,
     )
     from dedupe.groups import KeepPolicy
+    from dedupe.html import Extractor, HtmlCleanResult, clean_html
+    from dedupe.index import (
+        BoilerplateRemoval,
+        IndexCleanResult,
+        IndexMatch,
+        IndexStats,
+        NearDuplicateIndex,
+    )
     from dedupe.minhash import signatures
     from dedupe.paragraphs import Paragraph, ParagraphMode
     from dedupe.verify import Method
@@ -26,13 +34,20 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 _LAZY = {
+    "BoilerplateRemoval": "dedupe.index",
     "CleanOptions": "dedupe.clean",
     "CleanResult": "dedupe.clean",
     "DedupeError": "dedupe.errors",
+    "Extractor": "dedupe.html",
+    "HtmlCleanResult": "dedupe.html",
+    "IndexCleanResult": "dedupe.index",
+    "IndexMatch": "dedupe.index",
+    "IndexStats": "dedupe.index",
     "IndexStoreError": "dedupe.errors",
     "InputError": "dedupe.errors",
     "KeepPolicy": "dedupe.groups",
     "Method": "dedupe.verify",
+    "NearDuplicateIndex": "dedupe.index",
     "OptionsError": "dedupe.errors",
     "OutputError": "dedupe.errors",
     "Paragraph": "dedupe.paragraphs",
@@ -40,17 +55,25 @@ _LAZY = {
     "Removal": "dedupe.clean",
     "RepeatedBlock": "dedupe.clean",
     "clean": "dedupe.clean",
+    "clean_html": "dedupe.html",
     "signatures": "dedupe.minhash",
 }
 
 __all__ = [
+    "BoilerplateRemoval",
     "CleanOptions",
     "CleanResult",
     "DedupeError",
+    "Extractor",
+    "HtmlCleanResult",
+    "IndexCleanResult",
+    "IndexMatch",
+    "IndexStats",
     "IndexStoreError",
     "InputError",
     "KeepPolicy",
     "Method",
+    "NearDuplicateIndex",
     "OptionsError",
     "OutputError",
     "Paragraph",
@@ -59,6 +82,7 @@ __all__ = [
     "RepeatedBlock",
     "__version__",
     "clean",
+    "clean_html",
     "signatures",
 ]
 
