@@ -15,6 +15,7 @@ from enum import Enum
 from dedupe.errors import OptionsError
 
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n|$)")
+_SENTENCE_END = (".", "!", "?", ":", "\u3002", "\uff01", "\uff1f", '"', "\u201d", "\u300d")
 
 
 class ParagraphMode(str, Enum):
@@ -92,8 +93,9 @@ def looks_hard_wrapped(text: str) -> bool:
 
     Hard-wrapped prose (e-mail, plain-text books) breaks lines inside
     paragraphs at a fixed width: most lines but a block's last one come close
-    to the widest line, and that width is at most 100 characters. Scraped page
-    text has ragged lines (menus, headings, one paragraph per line) and is not.
+    to the widest line, that width is at most 100 characters, and those lines
+    mostly stop mid-sentence. Scraped page text has ragged lines (menus,
+    headings) or one whole sentence or paragraph per line, and is not.
     """
     lines = _lines(text)
     blocks = _blocks(text, lines)
@@ -108,7 +110,14 @@ def looks_hard_wrapped(text: str) -> bool:
     if width > 100 or width < 30:
         return False
     near_width = sum(1 for n in inner if n >= 0.7 * width)
-    return near_width >= 0.6 * len(inner)
+    ends = sum(
+        1
+        for b in blocks
+        if len(b) > 1
+        for line in b[:-1]
+        if text[line.start : line.end].rstrip().endswith(_SENTENCE_END)
+    )
+    return near_width >= 0.6 * len(inner) and ends <= 0.3 * len(inner)
 
 
 def resolve_mode(text: str, mode: ParagraphMode | str) -> ParagraphMode:
