@@ -1,0 +1,361 @@
+"""``dedupe clean``: parse options, clean each input with :func:`dedupe.clean`,
+write the cleaned text, render the report, pick the exit status.
+
+Inputs are handled one at a time; the first unreadable one stops the run with
+exit status 2 (files finished before it are already written). Outputs are
+replaced atomically (:func:`dedupe.files.atomic_write`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import BinaryIO
+
+import click
+
+from dedupe.clean import CleanOptions, CleanResult
+from dedupe.clean import clean as clean_text
+from dedupe.errors import OutputError
+from dedupe.files import (
+    DEFAULT_MAX_BYTES,
+    DecodeErrors,
+    ReadOptions,
+    atomic_write,
+    decode,
+    read_text,
+)
+from dedupe.groups import KeepPolicy
+from dedupe.paragraphs import ParagraphMode
+from dedupe.records import records
+from dedupe.report import format_diff, format_html, format_json, format_text
+
+STDIN = "-"
+REPORTS = ("text", "diff", "json", "html")
+_DEFAULTS = CleanOptions()
+
+
+def _encode_report(text: str) -> bytes:
+    # Only a lone surrogate from a JSON string escape cannot be UTF-8; written
+    # as "\udXXX" it is still the same JSON escape in a JSON report.
+    return text.encode("utf-8", errors="backslashreplace")
+
+
+class Report:
+    """Renders each result as it arrives and counts the changed ones.
+
+    ``kind`` is one of :data:`REPORTS`, or ``None`` for no report. Text, diff
+    and JSON Lines reports stream to ``stream`` as they are made; with a
+    ``path`` they are gathered and written there by :meth:`close`, like the
+    HTML page, which needs every result first.
+    """
+
+    def __init__(self, kind: str | None, *, check: bool, path: Path | None, stream: BinaryIO):
+        self.kind = kind
+        self.check = check
+        self.path = path
+        self.stream = stream
+        self.color = path is None and stream.isatty()
+        self.changed = 0
+        self._held: list[str] = []
+        self._pages: list[tuple[str, CleanResult]] = []
+
+    def add(self, source: str, result: CleanResult) -> None:
+        self.changed += result.changed
+        if self.kind == "html":
+            self._pages.append((source, result))
+        elif self.kind is not None:
+            rendered = self._render(source, result)
+            if self.path is None:
+                self.stream.write(_encode_report(rendered))
+                self.stream.flush()
+            else:
+                self._held.append(rendered)
+
+    def _render(self, source: str, result: CleanResult) -> str:
+        if self.kind == "diff":
+            return format_diff(result, source)
+        if self.kind == "json":
+            return format_json(result, source)
+        return format_text(result, source, color=self.color)
+
+    def close(self) -> None:
+        """Write what was held: the HTML page, or the report for ``path``."""
+        if self.kind is None or (self.path is None and self.kind != "html"):
+            return
+        text = format_html(self._pages) if self.kind == "html" else "".join(self._held)
+        if self.path is None:
+            self.stream.write(_encode_report(text))
+        else:
+            atomic_write(self.path, _encode_report(text))
+
+    @property
+    def return_code(self) -> int:
+        """0 when done; 1 under ``--check`` when anything would be removed."""
+        return 1 if self.check and self.changed else 0
+
+
+def _clean_one(
+    text: str,
+    name: str,
+    *,
+    field: str | None,
+    cleaner: Callable[[str], CleanResult],
+    report: Report,
+) -> str:
+    """The cleaned ``text``: the whole text, or the ``field`` of each JSON Lines record."""
+    if field is None:
+        result = cleaner(text)
+        report.add(name, result)
+        return result.text
+    pieces: list[str] = []
+    for record in records(text, field=field, name=name):
+        if isinstance(record, str):
+            pieces.append(record)
+            continue
+        result = cleaner(record.value)
+        report.add(f"{name}:{record.number}", result)
+        pieces.append(record.replaced(result.text))
+    return "".join(pieces)
+
+
+def _check_usage(
+    sources: Sequence[str],
+    *,
+    output: str | None,
+    output_dir: Path | None,
+    in_place: bool,
+    backup: str | None,
+    check: bool,
+    jsonl: bool,
+    field: str | None,
+    errors: DecodeErrors,
+    quiet: bool,
+    report_file: Path | None,
+) -> None:
+    targets = [output is not None, output_dir is not None, in_place]
+    if sum(targets) > 1:
+        raise click.UsageError("use only one of -o, --output-dir and --in-place")
+    if check and any(targets):
+        raise click.UsageError("--check writes nothing; drop -o, --output-dir and --in-place")
+    if len(sources) > 1 and not (check or output_dir or in_place):
+        raise click.UsageError("several files need --output-dir or --in-place")
+    if sources.count(STDIN) > 1:
+        raise click.UsageError("stdin ('-') can be read only once")
+    if STDIN in sources and (in_place or output_dir):
+        raise click.UsageError("stdin has no file to write in place or name in --output-dir")
+    if backup is not None and not in_place:
+        raise click.UsageError("--backup needs --in-place")
+    if backup is not None and (not backup or "/" in backup):
+        raise click.UsageError("--backup needs a suffix such as .orig")
+    if in_place and errors is DecodeErrors.REPLACE:
+        raise click.UsageError(
+            "--errors replace cannot be used with --in-place, which would rewrite replaced bytes"
+        )
+    if field is not None and not jsonl:
+        raise click.UsageError("--field needs --jsonl")
+    if quiet and report_file is not None:
+        raise click.UsageError("--quiet and --report-file contradict each other")
+    if output_dir is not None:
+        names = [Path(s).name for s in sources]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise click.UsageError(f"two inputs would both be written to {output_dir / twice[0]}")
+
+
+def _destination(
+    source: str, *, output: str | None, output_dir: Path | None, in_place: bool
+) -> Path | None:
+    """Where the cleaned text of ``source`` goes; ``None`` for stdout."""
+    if in_place:
+        return Path(source)
+    if output_dir is not None:
+        return output_dir / Path(source).name
+    if output is None or output == STDIN:
+        return None
+    return Path(output)
+
+
+@click.command()
+@click.argument("files", nargs=-1, metavar="[FILE]...")
+@click.option("-o", "--output", metavar="PATH", help="Write the cleaned text here ('-': stdout).")
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write each cleaned file here under its own name (created if missing).",
+)
+@click.option("--in-place", is_flag=True, help="Replace each file with its cleaned text.")
+@click.option(
+    "--backup", metavar="SUFFIX", help="With --in-place, keep the original as FILE+SUFFIX."
+)
+@click.option(
+    "--report",
+    type=click.Choice(REPORTS),
+    default="text",
+    show_default=True,
+    help="What was removed and why: text, a unified diff, JSON Lines, or one HTML page.",
+)
+@click.option(
+    "--report-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the report here instead of stderr.",
+)
+@click.option("-q", "--quiet", is_flag=True, help="No report.")
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Write nothing; report, and exit 1 if anything would be removed.",
+)
+@click.option("--jsonl", is_flag=True, help="Input is JSON Lines: clean one field of each record.")
+@click.option("--field", metavar="NAME", help="The field --jsonl cleans.  [default: text]")
+@click.option(
+    "--threshold",
+    type=float,
+    default=_DEFAULTS.threshold,
+    show_default=True,
+    help="Similarity (0-1] a paragraph needs with a kept one to be removed.",
+)
+@click.option(
+    "--shingle-size",
+    type=int,
+    default=_DEFAULTS.shingle_size,
+    show_default=True,
+    help="Words per shingle (characters for CJK/Thai).",
+)
+@click.option(
+    "--keep",
+    type=click.Choice([k.value for k in KeepPolicy]),
+    default=_DEFAULTS.keep.value,
+    show_default=True,
+    help="Which copy stays.",
+)
+@click.option(
+    "--min-words",
+    type=int,
+    default=_DEFAULTS.min_words,
+    show_default=True,
+    help="Shorter paragraphs go only as part of a repeated block.",
+)
+@click.option(
+    "--mode",
+    type=click.Choice([m.value for m in ParagraphMode]),
+    default=_DEFAULTS.mode.value,
+    show_default=True,
+    help="Paragraphs are lines, or separated by blank lines; auto decides per text.",
+)
+@click.option("--fold-digits", is_flag=True, help="Compare with every digit as 0.")
+@click.option(
+    "--num-perm",
+    type=int,
+    default=_DEFAULTS.num_perm,
+    show_default=True,
+    help="MinHash signature length.",
+)
+@click.option(
+    "--seed", type=int, default=_DEFAULTS.seed, show_default=True, help="MinHash permutation seed."
+)
+@click.option(
+    "--errors",
+    type=click.Choice([e.value for e in DecodeErrors]),
+    default=DecodeErrors.STRICT.value,
+    show_default=True,
+    help="Input that is not UTF-8: refuse it, or read bad bytes as U+FFFD.",
+)
+@click.option(
+    "--max-bytes",
+    type=int,
+    default=DEFAULT_MAX_BYTES,
+    show_default=True,
+    help="Refuse larger inputs.",
+)
+def clean(
+    files: tuple[str, ...],
+    output: str | None,
+    output_dir: Path | None,
+    in_place: bool,
+    backup: str | None,
+    report: str,
+    report_file: Path | None,
+    quiet: bool,
+    check: bool,
+    jsonl: bool,
+    field: str | None,
+    threshold: float,
+    shingle_size: int,
+    keep: str,
+    min_words: int,
+    mode: str,
+    fold_digits: bool,
+    num_perm: int,
+    seed: int,
+    errors: str,
+    max_bytes: int,
+) -> None:
+    """Remove repeated and near-repeated paragraphs from each FILE ('-' or none: stdin).
+
+    The cleaned text goes to stdout (one input), -o, --output-dir or back into
+    the file (--in-place); the report goes to stderr. Exit status: 0 done,
+    1 --check found something to remove, 2 bad usage or unreadable input.
+    """
+    sources = list(files) or [STDIN]
+    decode_errors = DecodeErrors(errors)
+    _check_usage(
+        sources,
+        output=output,
+        output_dir=output_dir,
+        in_place=in_place,
+        backup=backup,
+        check=check,
+        jsonl=jsonl,
+        field=field,
+        errors=decode_errors,
+        quiet=quiet,
+        report_file=report_file,
+    )
+    read_options = ReadOptions(errors=decode_errors, max_bytes=max_bytes)
+    cleaner = partial(
+        clean_text,
+        threshold=threshold,
+        shingle_size=shingle_size,
+        keep=keep,
+        min_words=min_words,
+        mode=mode,
+        fold_digits=fold_digits,
+        num_perm=num_perm,
+        seed=seed,
+    )
+    stdout = sys.stdout.buffer
+    summary = Report(
+        None if quiet else report,
+        check=check,
+        path=report_file,
+        stream=sys.stderr.buffer,
+    )
+    if output_dir is not None and not check:
+        try:
+            output_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{output_dir}: cannot create ({exc.strerror or exc})") from None
+    for source in sources:
+        if source == STDIN:
+            name = "stdin"
+            data = sys.stdin.buffer.read(read_options.max_bytes + 1)
+            text = decode(data, name, read_options)
+        else:
+            name = source
+            text = read_text(Path(source), read_options)
+        cleaned = _clean_one(
+            text, name, field=(field or "text") if jsonl else None, cleaner=cleaner, report=summary
+        )
+        if check or (in_place and cleaned == text):
+            continue
+        destination = _destination(source, output=output, output_dir=output_dir, in_place=in_place)
+        if destination is None:
+            stdout.write(cleaned.encode("utf-8"))
+            stdout.flush()
+        else:
+            atomic_write(destination, cleaned.encode("utf-8"), backup_suffix=backup)
+    summary.close()
+    click.get_current_context().exit(summary.return_code)
