@@ -13,8 +13,8 @@ For each document a backend keeps:
   as rows ``(band, key) -> document`` in the store, and once more in the
   document's own record so that it can be removed;
 * with a site: the site and the 64-bit hashes of its distinct paragraph keys
-  (:func:`dedupe.normalize.normalize`), counted once per document in the
-  site's paragraph document-frequencies.
+  (:func:`paragraph_key`: the comparison key, digits folded), counted once per
+  document in the site's paragraph document-frequencies.
 
 The text itself is not stored.
 """
@@ -229,6 +229,12 @@ def blob_ints(blob: bytes) -> list[int]:
     return np.frombuffer(blob, dtype=_INT64).tolist()  # type: ignore[no-any-return]
 
 
+def paragraph_key(text: str) -> str:
+    """The key under which a paragraph is counted for its site: the comparison
+    key with digits folded, so "(c) 2020" and "(c) 2021" count as one."""
+    return normalize(text, fold_digits=True)
+
+
 def paragraph_hash(key: str) -> int:
     """The 64-bit hash of a paragraph key (XXH3-64, as shingles are hashed), signed."""
     value = xxh3_64_intdigest(key.encode("utf-8"))
@@ -257,7 +263,7 @@ class Encoder:
         probe = self.probe(text)
         paragraphs: tuple[int, ...] = ()
         if site is not None:
-            keys = {normalize(p.text) for p in split_paragraphs(text)}
+            keys = {paragraph_key(p.text) for p in split_paragraphs(text)}
             paragraphs = tuple(sorted({paragraph_hash(k) for k in keys if k}))
         entry = Entry(
             doc_id=doc_id,

@@ -25,9 +25,9 @@ from dedupe.index.base import (
     IndexStats,
     IndexStore,
     paragraph_hash,
+    paragraph_key,
 )
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from dedupe.normalize import normalize
 from dedupe.paragraphs import Paragraph, join_kept
 
 if TYPE_CHECKING:
@@ -213,7 +213,7 @@ class NearDuplicateIndex:
             keyed = [
                 (p, paragraph_hash(key))
                 for p in cleaned.paragraphs
-                if p.index not in removed and (key := normalize(p.text))
+                if p.index not in removed and (key := paragraph_key(p.text))
             ]
             site_documents, counts = self._store.site_counts(site, sorted({h for _, h in keyed}))
             needed = self.boilerplate.needed(site_documents)

@@ -119,9 +119,7 @@ class SQLiteStore:
             if not create:
                 raise IndexStoreError(f"no index at {self.location}")
             if not self.path.parent.is_dir():
-                raise IndexStoreError(
-                    f"{self.location}: directory {self.path.parent} does not exist"
-                )
+                raise IndexStoreError(f"{self.location}: no directory {self.path.parent}")
             return
         try:
             with self.path.open("rb") as fh:
