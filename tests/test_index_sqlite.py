@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from dedupe import IndexStoreError, NearDuplicateIndex
+from dedupe.index import IndexParams
 
 ARTICLE = "\n".join(
     f"Paragraph {i} of the article says that the council met on Monday to vote on the "
@@ -171,3 +172,17 @@ def test_a_writer_killed_mid_write_leaves_a_usable_index(tmp_path: Path) -> None
         index.add("after", "something else entirely, written after the crash " * 5)
         assert len(index) == seen + 1
         assert index.stats().documents == seen + 1
+
+
+def test_existing_creates_only_when_asked(tmp_path: Path) -> None:
+    path = tmp_path / "seen.db"
+    with NearDuplicateIndex.existing(path, create_with=IndexParams(threshold=0.9)) as index:
+        assert index.params.threshold == 0.9
+    with NearDuplicateIndex.existing(path, create_with=IndexParams()) as index:
+        assert index.params.threshold == 0.9  # what is stored wins
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    with pytest.raises(IndexStoreError, match="no index"):
+        NearDuplicateIndex.existing(empty)
+    with NearDuplicateIndex(empty) as index:
+        assert len(index) == 0

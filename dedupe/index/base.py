@@ -177,9 +177,10 @@ class IndexStore(Protocol):
     location: str
     backend: str
 
-    def open(self, params: IndexParams | None, *, create: bool) -> IndexParams:
-        """Check (or, with ``create``, first write) the stored parameters and return them.
-        ``params=None`` accepts whatever is stored."""
+    def open(self, params: IndexParams | None, *, create: IndexParams | None) -> IndexParams:
+        """Check the stored parameters against ``params`` (``None`` accepts any)
+        and return them; a missing index is first created with ``create``, or
+        without it is an error."""
         ...
 
     def candidates(self, bands: Sequence[int]) -> list[tuple[str, bytes]]:

@@ -139,7 +139,8 @@ class NearDuplicateIndex:
         params = IndexParams(
             threshold=threshold, num_perm=num_perm, ngram=ngram, seed=seed, max_miss=max_miss
         )
-        self._open(url_or_path, params, BoilerplateOptions(min_docs, min_share), create=create)
+        boilerplate = BoilerplateOptions(min_docs, min_share)
+        self._open(url_or_path, params, boilerplate, create=params if create else None)
 
     @classmethod
     def existing(
@@ -148,10 +149,12 @@ class NearDuplicateIndex:
         *,
         min_docs: int = DEFAULT_MIN_DOCS,
         min_share: float = DEFAULT_MIN_SHARE,
+        create_with: IndexParams | None = None,
     ) -> Self:
-        """Open an existing index with the parameters stored in it."""
+        """Open an index with the parameters stored in it. A missing index is
+        created with ``create_with``, or without it is an :class:`IndexStoreError`."""
         index = cls.__new__(cls)
-        index._open(url_or_path, None, BoilerplateOptions(min_docs, min_share), create=False)
+        index._open(url_or_path, None, BoilerplateOptions(min_docs, min_share), create=create_with)
         return index
 
     def _open(
@@ -160,7 +163,7 @@ class NearDuplicateIndex:
         params: IndexParams | None,
         boilerplate: BoilerplateOptions,
         *,
-        create: bool,
+        create: IndexParams | None,
     ) -> None:
         self._store = open_store(url_or_path)
         self.params = self._store.open(params, create=create)

@@ -87,17 +87,17 @@ class RedisStore:
     def _site(site: str) -> str:
         return f"{_PREFIX}site:{site}"
 
-    def open(self, params: IndexParams | None, *, create: bool) -> IndexParams:
+    def open(self, params: IndexParams | None, *, create: IndexParams | None) -> IndexParams:
         meta_key = f"{_PREFIX}meta"
         with self._errors():
             self._client.ping()
             meta = self._client.hgetall(meta_key)
             if not meta:
-                if not create or params is None:
+                if create is None:
                     raise IndexStoreError(f"no index at {self.location}")
                 # HSETNX: of two processes creating the index, the first one wins.
                 self._client.hsetnx(meta_key, "format", FORMAT)
-                self._client.hsetnx(meta_key, "params", params.to_json())
+                self._client.hsetnx(meta_key, "params", create.to_json())
                 meta = self._client.hgetall(meta_key)
         if meta.get(b"format") != FORMAT.encode() or b"params" not in meta:
             raise IndexStoreError(f"{self.location}: {meta_key} is not a dedupe index")

@@ -129,8 +129,8 @@ class SQLiteStore:
         if header and header != _HEADER:
             raise IndexStoreError(f"{self.location} is not a dedupe index (not an SQLite file)")
 
-    def open(self, params: IndexParams | None, *, create: bool) -> IndexParams:
-        self._check_file(create=create)
+    def open(self, params: IndexParams | None, *, create: IndexParams | None) -> IndexParams:
+        self._check_file(create=create is not None)
         with self._errors():
             self._db = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
@@ -140,33 +140,38 @@ class SQLiteStore:
                 row[0]
                 for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
-        if tables and "dedupe_meta" not in tables:
-            self.close()
-            raise IndexStoreError(
-                f"{self.location} is an SQLite database but not a dedupe index "
-                f"(tables: {', '.join(sorted(tables)[:5])})"
-            )
         try:
-            return self._open_index(params, create=create and not tables)
+            if tables and "dedupe_meta" not in tables:
+                raise IndexStoreError(
+                    f"{self.location} is an SQLite database but not a dedupe index "
+                    f"(tables: {', '.join(sorted(tables)[:5])})"
+                )
+            if not tables:
+                if create is None:
+                    raise IndexStoreError(f"no index at {self.location} (an empty file)")
+                self._create(create)
+            return self._read_params(params)
         except IndexStoreError:
             self.close()
             raise
 
-    def _open_index(self, params: IndexParams | None, *, create: bool) -> IndexParams:
+    def _create(self, params: IndexParams) -> None:
         with self._errors():
-            if create:
-                if params is None:
-                    raise IndexStoreError(f"no index at {self.location}")
-                # WAL is a property of the file; set it before the first write.
-                self.db.execute("PRAGMA journal_mode = WAL")
-                with self._transaction("IMMEDIATE") as cur:
-                    for statement in _SCHEMA.split(";"):
-                        if statement.strip():
-                            cur.execute(statement)
-                    cur.executemany(
-                        "INSERT OR IGNORE INTO dedupe_meta(key, value) VALUES (?, ?)",
-                        [("format", FORMAT), ("params", params.to_json())],
-                    )
+            # WAL is a property of the file; set it before the first write.
+            self.db.execute("PRAGMA journal_mode = WAL")
+            # Another process may be creating it too: IF NOT EXISTS, OR IGNORE,
+            # and both then read back the parameters that won.
+            with self._transaction("IMMEDIATE") as cur:
+                for statement in _SCHEMA.split(";"):
+                    if statement.strip():
+                        cur.execute(statement)
+                cur.executemany(
+                    "INSERT OR IGNORE INTO dedupe_meta(key, value) VALUES (?, ?)",
+                    [("format", FORMAT), ("params", params.to_json())],
+                )
+
+    def _read_params(self, params: IndexParams | None) -> IndexParams:
+        with self._errors():
             self.db.execute("PRAGMA synchronous = NORMAL")
             meta = dict(self.db.execute("SELECT key, value FROM dedupe_meta").fetchall())
         if meta.get("format") != FORMAT or "params" not in meta:
