@@ -9,7 +9,7 @@ import re
 import unicodedata
 
 # Scripts written without spaces between words: each character is a token.
-_UNSPACED = (
+UNSPACED_RANGES = (
     (0x0E00, 0x0EFF),  # Thai, Lao
     (0x1000, 0x109F),  # Myanmar
     (0x1780, 0x17FF),  # Khmer
@@ -19,10 +19,11 @@ _UNSPACED = (
     (0xF900, 0xFAFF),  # CJK compatibility ideographs
     (0x20000, 0x2FA1F),  # CJK extensions B-F, compatibility supplement
 )
-_UNSPACED_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in _UNSPACED)
+_UNSPACED_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in UNSPACED_RANGES)
 _TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
 _UNSPACED_CHAR = re.compile(f"[{_UNSPACED_CLASS}]")
 _DIGIT = re.compile(r"\d")
+# dedupe._minhash_numba finds the same URLs without this pattern: change both.
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+")
 
 
@@ -51,6 +52,16 @@ def _url_token(match: re.Match[str]) -> str:
     return "".join(_fold_punctuation(match.group()).split())
 
 
+def fold(text: str) -> str:
+    """Unicode NFKC, then case folded: the first step of :func:`normalize`."""
+    return unicodedata.normalize("NFKC", text).casefold()
+
+
+def may_have_url(folded: str) -> bool:
+    """False when a folded text holds no URL for :func:`normalize` to make one token."""
+    return "://" in folded or "www." in folded
+
+
 def normalize(text: str, *, fold_digits: bool = False) -> str:
     """The comparison key of ``text``.
 
@@ -60,8 +71,8 @@ def normalize(text: str, *, fold_digits: bool = False) -> str:
     collapsed to one space, no leading or trailing space. With ``fold_digits``
     every decimal digit becomes ``0``, so "5 May 2020" and "6 May 2021" agree.
     """
-    key = unicodedata.normalize("NFKC", text).casefold()
-    if "://" in key or "www." in key:
+    key = fold(text)
+    if may_have_url(key):
         key = _URL.sub(_url_token, key)
     key = _fold_punctuation(key)
     if fold_digits:
