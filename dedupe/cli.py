@@ -43,6 +43,8 @@ class OneLineError(click.ClickException):
 def _one_line_errors() -> Iterator[None]:
     try:
         yield
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # the help text, shown as it is
     except click.UsageError as exc:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         raise OneLineError(exc.format_message() + hint) from None

@@ -98,27 +98,23 @@ class Report:
 
 
 def _clean_one(
-    text: str,
-    name: str,
-    *,
-    field: str | None,
-    cleaner: Callable[[str], CleanResult],
-    report: Report,
-) -> str:
-    """The cleaned ``text``: the whole text, or the ``field`` of each JSON Lines record."""
+    text: str, name: str, *, field: str | None, cleaner: Callable[[str], CleanResult]
+) -> tuple[str, list[tuple[str, CleanResult]]]:
+    """The cleaned ``text`` (the whole text, or the ``field`` of each JSON Lines
+    record) and each result with the name the report gives it."""
     if field is None:
         result = cleaner(text)
-        report.add(name, result)
-        return result.text
+        return result.text, [(name, result)]
     pieces: list[str] = []
+    results: list[tuple[str, CleanResult]] = []
     for record in records(text, field=field, name=name):
         if isinstance(record, str):
             pieces.append(record)
             continue
         result = cleaner(record.value)
-        report.add(f"{name}:{record.number}", result)
+        results.append((f"{name}:{record.number}", result))
         pieces.append(record.replaced(result.text))
-    return "".join(pieces)
+    return "".join(pieces), results
 
 
 def _check_usage(
@@ -178,7 +174,7 @@ def _destination(
     return Path(output)
 
 
-@click.command()
+@click.command(short_help="Remove repeated and near-repeated paragraphs from texts.")
 @click.argument("files", nargs=-1, metavar="[FILE]...")
 @click.option("-o", "--output", metavar="PATH", help="Write the cleaned text here ('-': stdout).")
 @click.option(
@@ -346,16 +342,19 @@ def clean(
         else:
             name = source
             text = read_text(Path(source), read_options)
-        cleaned = _clean_one(
-            text, name, field=(field or "text") if jsonl else None, cleaner=cleaner, report=summary
+        cleaned, results = _clean_one(
+            text, name, field=(field or "text") if jsonl else None, cleaner=cleaner
         )
-        if check or (in_place and cleaned == text):
-            continue
         destination = _destination(source, output=output, output_dir=output_dir, in_place=in_place)
-        if destination is None:
+        if check or (in_place and cleaned == text):
+            pass
+        elif destination is None:
             stdout.write(cleaned.encode("utf-8"))
             stdout.flush()
         else:
             atomic_write(destination, cleaned.encode("utf-8"), backup_suffix=backup)
+        # Reported once written, so a report never describes an output that failed.
+        for result_name, result in results:
+            summary.add(result_name, result)
     summary.close()
     click.get_current_context().exit(summary.return_code)
