@@ -188,6 +188,7 @@ def _destination(
 )
 @click.option(
     "--report",
+    "report_kind",
     type=click.Choice(REPORTS),
     default="text",
     show_default=True,
@@ -272,7 +273,7 @@ def clean(
     output_dir: Path | None,
     in_place: bool,
     backup: str | None,
-    report: str,
+    report_kind: str,
     report_file: Path | None,
     quiet: bool,
     check: bool,
@@ -323,8 +324,8 @@ def clean(
         seed=seed,
     )
     stdout = sys.stdout.buffer
-    summary = Report(
-        None if quiet else report,
+    report = Report(
+        None if quiet else report_kind,
         check=check,
         path=report_file,
         stream=sys.stderr.buffer,
@@ -355,6 +356,6 @@ def clean(
             atomic_write(destination, cleaned.encode("utf-8"), backup_suffix=backup)
         # Reported once written, so a report never describes an output that failed.
         for result_name, result in results:
-            summary.add(result_name, result)
-    summary.close()
-    click.get_current_context().exit(summary.return_code)
+            report.add(result_name, result)
+    report.close()
+    click.get_current_context().exit(report.return_code)

@@ -133,6 +133,7 @@ def _word_diff(kept: str, removed: str) -> list[Piece]:
 
 
 def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
+    source = _printable(source)
     if not result.removed:
         return [(f"{source}: {_summary(result)}\n", "")]
     rows = {
@@ -141,8 +142,9 @@ def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
     }
     widths = [max(len(row[k]) for row in rows.values()) for k in range(3)]
     pieces: list[Piece] = [(f"{source}\n", "bold")]
+    by_block = _block_removals(result)
     for block in result.blocks:
-        removals = _block_removals(result)[block.number]
+        removals = by_block[block.number]
         where, verb, twins, detail = _block_parts(block, removals)
         pieces += [
             (f"block {block.number}: ", "bold"),
@@ -181,6 +183,7 @@ def format_text(result: CleanResult, source: str, *, color: bool = False) -> str
     pieces = _text_pieces(result, source)
     if not color:
         return "".join(text for text, _ in pieces)
+    # rich takes tens of milliseconds to import; only a terminal needs it.
     from rich.console import Console
     from rich.text import Text
 

@@ -477,3 +477,15 @@ def _cleaned_by_library(data: bytes) -> bytes:
     from dedupe.clean import clean
 
     return clean(data.decode("utf-8")).text.encode("utf-8")
+
+
+def test_clean_imports_neither_rich_nor_datasketch_off_a_terminal() -> None:
+    process = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "dedupe", "clean", str(SEED)],
+        capture_output=True,
+        check=True,
+    )
+    assert process.stdout == EXPECTED.read_bytes()
+    imported = {line.rsplit("|", 1)[-1].strip() for line in process.stderr.decode().splitlines()}
+    assert "dedupe.clean" in imported
+    assert not {name for name in imported if name.split(".")[0] in ("rich", "datasketch")}
