@@ -1,0 +1,113 @@
+"""``dedupe index add/check/stats`` on real files in a temporary directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from dedupe.cli import COMMANDS, main
+
+SAMPLES = Path(__file__).resolve().parent.parent / "samples"
+LINES = (SAMPLES / "rudaw-article.txt").read_text(encoding="utf-8").split("\n")
+
+
+def run(*args: object) -> Result:
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> dict[str, Path]:
+    paths = {
+        "article": tmp_path / "article.txt",
+        "again": tmp_path / "again.txt",
+        "other": tmp_path / "other.txt",
+        "page": tmp_path / "page.html",
+    }
+    paths["article"].write_text("\n".join(LINES[:12]), encoding="utf-8")
+    paths["again"].write_text("\n".join(LINES[:11]), encoding="utf-8")
+    paths["other"].write_text(
+        "\n".join(
+            f"An unrelated paragraph number {i} about gardening and tomatoes, "
+            f"watering in the evening and compost {i}."
+            for i in range(6)
+        ),
+        encoding="utf-8",
+    )
+    body = "".join(f"<p>{line}</p>" for line in LINES[:12])
+    paths["page"].write_text(
+        f"<html><head><title>t</title></head><body><article>{body}</article></body></html>",
+        encoding="utf-8",
+    )
+    return paths
+
+
+def test_registered() -> None:
+    assert COMMANDS["index"] == "dedupe.cli_index:index"
+    assert "index" in run("--help").output
+
+
+def test_add_check_stats(tmp_path: Path, files: dict[str, Path]) -> None:
+    index = tmp_path / "seen.db"
+    added = run("index", "add", index, files["article"], files["other"])
+    assert added.exit_code == 0
+    assert added.output.splitlines() == [
+        f"{files['article']}: new, added",
+        f"{files['other']}: new, added",
+    ]
+
+    itself = run("index", "check", index, files["other"])
+    assert itself.exit_code == 1
+    assert (
+        itself.output == f"{files['other']}: near-duplicate of {files['other']} (Jaccard 1.000)\n"
+    )
+
+    new_file = tmp_path / "new.txt"
+    new_file.write_text("Something never seen before, long enough to be shingled well.\n")
+    fresh = run("index", "check", index, new_file)
+    assert (fresh.exit_code, fresh.output) == (0, f"{new_file}: new\n")
+
+    dup = run("index", "check", index, files["again"], new_file)
+    assert dup.exit_code == 1
+    first = dup.output.splitlines()[0]
+    assert first.startswith(f"{files['again']}: near-duplicate of {files['article']} (Jaccard 0.")
+
+    skipped = run("index", "add", index, files["again"])
+    assert skipped.output.endswith("not added\n")
+    stats = run("index", "stats", index)
+    assert stats.exit_code == 0
+    assert "documents:       2" in stats.output
+    assert "(sqlite)" in stats.output
+
+
+def test_html_files_are_extracted(tmp_path: Path, files: dict[str, Path]) -> None:
+    pytest.importorskip("trafilatura")
+    index = tmp_path / "seen.db"
+    run("index", "add", index, files["article"])
+    result = run("index", "check", index, files["page"])
+    assert result.exit_code == 1
+    assert f"near-duplicate of {files['article']}" in result.output
+
+
+def test_errors_are_one_line_exit_2(tmp_path: Path, files: dict[str, Path]) -> None:
+    missing = run("index", "check", tmp_path / "missing.db", files["article"])
+    assert missing.exit_code == 2
+    assert missing.output == f"dedupe: error: no index at {tmp_path / 'missing.db'}\n"
+
+    run("index", "add", tmp_path / "seen.db", files["article"])
+    other = run("index", "add", "--threshold", "0.9", tmp_path / "seen.db", files["other"])
+    assert other.exit_code == 2
+    assert "other parameters: threshold=0.8 (asked 0.9)" in other.output
+    assert len(other.output.splitlines()) == 1
+
+    foreign = tmp_path / "notes.db"
+    foreign.write_text("not a database at all\n" * 10)
+    result = run("index", "stats", foreign)
+    assert result.exit_code == 2
+    assert "not a dedupe index" in result.output
+    assert "Traceback" not in result.output
+
+    unreadable = run("index", "add", tmp_path / "seen.db", tmp_path / "nope.txt")
+    assert unreadable.exit_code == 2
+    assert unreadable.output.startswith("dedupe: error: ")
