@@ -131,6 +131,18 @@ def _bucket_pairs(keys: npt.NDArray[np.uint64], window: int) -> list[Pairs]:
     return out
 
 
+def star_pairs(keys: npt.NDArray[np.uint64]) -> Pairs:
+    """Star edges of one band: ``(first, member)`` for every other member of
+    every bucket of two or more, where ``first`` is the bucket's smallest
+    position in ``keys``. At most ``len(keys) - 1`` pairs however large a
+    bucket grows (a corpus of identical documents stays linear); pairs are
+    not deduplicated and may repeat across bands."""
+    parts = _bucket_pairs(keys, 0)
+    if not parts:
+        return np.empty((0, 2), dtype=np.int64)
+    return np.concatenate(parts).astype(np.int64)
+
+
 def candidate_pairs(
     signatures: Signatures, choice: BandChoice, *, window: int = DEFAULT_WINDOW
 ) -> Pairs:

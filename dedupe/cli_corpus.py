@@ -1,0 +1,285 @@
+"""``dedupe corpus``: parse options, call :func:`dedupe.corpus.write_corpus`,
+render the band choice, progress and summary on stderr, pick the exit status.
+
+Exit status: 0 when the corpus was written; 2 for bad options and for every
+:class:`~dedupe.errors.DedupeError` (one line on stderr, no output directory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+
+from dedupe.boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, BoilerplateOptions
+from dedupe.candidates import BandChoice
+from dedupe.clean import CleanOptions
+from dedupe.corpus import DEFAULT_CHUNK_SIZE, CorpusOptions, CorpusSummary, OnError, write_corpus
+from dedupe.errors import DedupeError
+from dedupe.groups import KeepPolicy
+from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
+from dedupe.neardups import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
+from dedupe.readers import open_source
+
+USAGE_EXIT = 2
+
+
+class CorpusError(click.ClickException):
+    """A :class:`DedupeError` shown as ``dedupe: error: MESSAGE``, exit status 2."""
+
+    exit_code = USAGE_EXIT
+
+    def show(self, file: Any = None) -> None:
+        message = " ".join(self.format_message().splitlines())
+        click.echo(f"dedupe: error: {message}", file=file, err=file is None)
+
+
+def format_band_choice(choice: BandChoice) -> str:
+    return (
+        f"LSH: {choice.bands} bands x {choice.rows} rows for threshold {choice.threshold:g}: "
+        f"false positive {choice.false_positive:.4f}, false negative {choice.false_negative:.4f} "
+        f"(a pair at the threshold is missed with probability {choice.miss_at_threshold:.2g})"
+    )
+
+
+def _size(n: int) -> str:
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{n} B"  # pragma: no cover
+
+
+def summary_table(summary: CorpusSummary, out_dir: Path) -> Table:
+    table = Table(title=f"dedupe corpus -> {out_dir}", show_header=False)
+    table.add_column("what")
+    table.add_column("value", justify="right")
+    removed = summary.bytes_removed
+    rows = [
+        ("documents in", f"{summary.documents_in:,}"),
+        ("documents out", f"{summary.documents_out:,}"),
+        ("bad records skipped", f"{summary.bad_records:,}"),
+        ("clusters (2+ documents)", f"{summary.clusters:,}"),
+        ("near-duplicates dropped", f"{summary.duplicates:,}"),
+        ("candidate pairs / verified", f"{summary.candidate_pairs:,} / {summary.verified_pairs:,}"),
+        ("boilerplate paragraphs", f"{summary.boilerplate_paragraphs:,}"),
+        ("text in", _size(summary.bytes_in)),
+        ("removed: near-duplicates", _size(removed.near_dups)),
+        ("removed: boilerplate", _size(removed.boilerplate)),
+        ("removed: repeats in documents", _size(removed.clean)),
+        ("workers", str(summary.workers)),
+        ("time", f"{summary.timings.get('total', 0.0):.1f} s"),
+        (
+            "peak memory (main / worker)",
+            f"{_size(summary.peak_memory)} / {_size(summary.peak_worker_memory)}",
+        ),
+    ]
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+class RichProgress:
+    """One progress bar per stage, on a terminal."""
+
+    def __init__(self, console: Console) -> None:
+        self._bars = Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description:<12}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+        )
+        self._task: TaskID | None = None
+
+    def start(self, stage: str, total: int | None) -> None:
+        self._end_task()
+        self._task = self._bars.add_task(stage, total=total)
+
+    def advance(self, count: int) -> None:
+        if self._task is not None:
+            self._bars.advance(self._task, count)
+
+    def _end_task(self) -> None:
+        if self._task is not None:
+            task = self._bars.tasks[-1]
+            self._bars.update(self._task, total=task.completed)
+            self._task = None
+
+    @contextmanager
+    def shown(self) -> Iterator[RichProgress]:
+        with self._bars:
+            yield self
+            self._end_task()
+
+
+@click.command("corpus")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    "out_dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Output directory (written beside it, renamed when complete).",
+)
+@click.option(
+    "--field", default="text", show_default=True, help="Text field of JSON/Parquet records."
+)
+@click.option("--id-field", default=None, help="Id field (default: FILE:LINE).")
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=DEFAULT_THRESHOLD,
+    show_default=True,
+    help="Exact Jaccard similarity of shingle sets that makes two documents duplicates.",
+)
+@click.option(
+    "--ngram",
+    type=click.IntRange(1),
+    default=DEFAULT_NGRAM,
+    show_default=True,
+    help="Words per shingle.",
+)
+@click.option(
+    "--num-perm",
+    type=click.IntRange(1, 4096),
+    default=DEFAULT_NUM_PERM,
+    show_default=True,
+    help="MinHash permutations.",
+)
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="MinHash seed.")
+@click.option(
+    "--keep",
+    type=click.Choice([p.value for p in KeepPolicy]),
+    default=KeepPolicy.FIRST.value,
+    show_default=True,
+    help="Which document of a cluster stays.",
+)
+@click.option(
+    "--keep-by",
+    metavar="FIELD",
+    default=None,
+    help="Keep the document with the largest numeric FIELD.",
+)
+@click.option(
+    "--workers", type=click.IntRange(1), default=None, help="Processes (default: every core)."
+)
+@click.option(
+    "--chunk-size",
+    type=click.IntRange(1),
+    default=DEFAULT_CHUNK_SIZE,
+    show_default=True,
+    help="Documents per task.",
+)
+@click.option(
+    "--tmp-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where band keys and shingle sets spill.",
+)
+@click.option(
+    "--on-error",
+    type=click.Choice([e.value for e in OnError]),
+    default=OnError.STOP.value,
+    show_default=True,
+    help="Bad records: stop the run, or skip and count them.",
+)
+@click.option("--no-near-dups", is_flag=True, help="Keep near-duplicate documents.")
+@click.option(
+    "--no-boilerplate", is_flag=True, help="Keep paragraphs shared across a site's documents."
+)
+@click.option("--no-clean", is_flag=True, help="Keep repeats inside documents.")
+@click.option(
+    "--boilerplate-min-docs",
+    type=click.IntRange(2),
+    default=DEFAULT_MIN_DOCS,
+    show_default=True,
+    help="Documents of a site a paragraph must appear in to be boilerplate.",
+)
+@click.option(
+    "--boilerplate-min-share",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=DEFAULT_MIN_SHARE,
+    show_default=True,
+    help="Share of a site's documents it must appear in.",
+)
+@click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
+@click.option("-q", "--quiet", is_flag=True, help="No band choice, progress or summary on stderr.")
+def corpus(
+    inputs: Sequence[Path],
+    out_dir: Path,
+    field: str,
+    id_field: str | None,
+    threshold: float,
+    ngram: int,
+    num_perm: int,
+    seed: int,
+    keep: str,
+    keep_by: str | None,
+    workers: int | None,
+    chunk_size: int,
+    tmp_dir: Path | None,
+    on_error: str,
+    no_near_dups: bool,
+    no_boilerplate: bool,
+    no_clean: bool,
+    boilerplate_min_docs: int,
+    boilerplate_min_share: float,
+    overwrite: bool,
+    quiet: bool,
+) -> None:
+    """Deduplicate a corpus: drop near-duplicate documents, cut boilerplate
+    shared across a site's pages, clean repeats inside documents.
+
+    INPUT: JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst), Parquet files,
+    or one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
+    the input's format), clusters.jsonl, boilerplate.jsonl and summary.json.
+    """
+    console = Console(stderr=True)
+    try:
+        options = CorpusOptions(
+            near_dups=None
+            if no_near_dups
+            else NearDupOptions(threshold=threshold, ngram=ngram, num_perm=num_perm, seed=seed),
+            boilerplate=None
+            if no_boilerplate
+            else BoilerplateOptions(min_docs=boilerplate_min_docs, min_share=boilerplate_min_share),
+            clean=None if no_clean else CleanOptions(),
+            keep=KeepPolicy(keep),
+            keep_by=keep_by,
+            workers=workers,
+            chunk_size=chunk_size,
+            tmp_dir=tmp_dir,
+            on_error=OnError(on_error),
+        )
+        source = open_source(inputs, text_field=field, id_field=id_field)
+        if not quiet and options.near_dups is not None:
+            console.print(format_band_choice(options.near_dups.band_choice()), highlight=False)
+        if not quiet and console.is_terminal:
+            with RichProgress(console).shown() as progress:
+                summary = write_corpus(
+                    source, out_dir, options=options, overwrite=overwrite, progress=progress
+                )
+        else:
+            summary = write_corpus(source, out_dir, options=options, overwrite=overwrite)
+    except DedupeError as exc:
+        raise CorpusError(str(exc)) from None
+    if not quiet:
+        console.print(summary_table(summary, out_dir))

@@ -1,0 +1,789 @@
+"""Deduplicate a corpus: near-duplicate documents, cross-document
+boilerplate, within-document repeats.
+
+The input is read a few times rather than held in memory:
+
+1. read: per chunk (in the executor), MinHash signatures reduced to band
+   keys (spilled to disk, :mod:`dedupe.neardups`) and the paragraph keys of
+   each document (:mod:`dedupe.boilerplate`); the main process keeps a few
+   numbers per document (length, site, keep-by value, bytes).
+2. candidates: star edges per band bucket, one band at a time.
+3. verify: the shingle sets of candidate documents only are recomputed from
+   the input, and every candidate pair gets its exact Jaccard similarity.
+4. clusters: components of verified pairs, members checked against the kept
+   document (:mod:`dedupe.components`).
+5. boilerplate: paragraph keys counted per site over the kept documents.
+6. output: kept documents with boilerplate cut and repeats cleaned
+   (:func:`dedupe.clean.clean_with`), in input order.
+
+Everything that decides the output depends on document numbers (input
+order), never on chunking or the number of workers.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import resource
+import shutil
+import tempfile
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+from dedupe.boilerplate import (
+    Boilerplate,
+    BoilerplateOptions,
+    BoilerplateParagraph,
+    KeyStore,
+    count_boilerplate,
+    cut_boilerplate,
+    describe,
+    document_keys,
+    site_of,
+)
+from dedupe.candidates import BandChoice, Pairs
+from dedupe.clean import CleanOptions, clean_with
+from dedupe.components import Clusters, resolve_clusters
+from dedupe.errors import InputError, OptionsError, OutputError
+from dedupe.executors import Executor, make_executor
+from dedupe.groups import KeepPolicy
+from dedupe.neardups import (
+    BandStore,
+    ChunkBands,
+    NearDupOptions,
+    ShingleStore,
+    ShingleTask,
+    SignTask,
+    VerifyTask,
+    shingle_chunk,
+    sign_chunk,
+    verify_chunk,
+)
+from dedupe.readers import BadRecord, Record, RecordsSource, Source
+from dedupe.writers import open_writer
+
+DEFAULT_CHUNK_SIZE = 256
+_VERIFY_CHUNK = 4096
+_MAX_EXAMPLES = 10
+
+
+class OnError(str, Enum):
+    """What a bad record does: ``stop`` the run with an :class:`InputError`,
+    or ``skip`` it and count it."""
+
+    STOP = "stop"
+    SKIP = "skip"
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusOptions:
+    """Options of :func:`dedupe_corpus`.
+
+    ``near_dups``/``boilerplate``/``clean``: each stage's options, ``None``
+    to turn the stage off. ``keep``: which document of a cluster stays;
+    ``keep_by``: a numeric field whose largest value stays instead (missing
+    values rank last; ties by input order). ``workers``: processes (``None``:
+    every core). ``chunk_size``: documents per task. ``tmp_dir``: where the
+    spilled band keys and shingle sets go (``None``: the system temp dir).
+    """
+
+    near_dups: NearDupOptions | None = field(default_factory=NearDupOptions)
+    boilerplate: BoilerplateOptions | None = field(default_factory=BoilerplateOptions)
+    clean: CleanOptions | None = field(default_factory=CleanOptions)
+    keep: KeepPolicy = KeepPolicy.FIRST
+    keep_by: str | None = None
+    workers: int | None = None
+    chunk_size: int = DEFAULT_CHUNK_SIZE
+    tmp_dir: Path | None = None
+    on_error: OnError = OnError.STOP
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 1:
+            raise OptionsError(f"chunk size must be at least 1, not {self.chunk_size}")
+        if self.workers is not None and self.workers < 1:
+            raise OptionsError(f"workers must be at least 1, not {self.workers}")
+        if self.keep_by is not None and self.keep is not KeepPolicy.FIRST:
+            raise OptionsError("give either a keep policy or a keep-by field, not both")
+
+    def parameters(self) -> dict[str, Any]:
+        """The options as JSON values."""
+        text = json.dumps(
+            asdict(self), default=lambda v: v.value if isinstance(v, Enum) else str(v)
+        )
+        parameters: dict[str, Any] = json.loads(text)
+        return parameters
+
+
+class Progress(Protocol):
+    """Receives progress: a stage starts (``total`` units, ``None`` if
+    unknown), then advances."""
+
+    def start(self, stage: str, total: int | None) -> None: ...
+
+    def advance(self, count: int) -> None: ...
+
+
+class _NoProgress:
+    def start(self, stage: str, total: int | None) -> None:
+        return None
+
+    def advance(self, count: int) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class BytesRemoved:
+    """UTF-8 bytes of text removed by each stage."""
+
+    near_dups: int = 0
+    boilerplate: int = 0
+    clean: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterMember:
+    """A document in a cluster of two or more (the ``clusters.jsonl`` line)."""
+
+    id: str
+    cluster: int
+    kept: str
+    similarity_to_kept: float
+
+
+@dataclass(frozen=True, slots=True)
+class CorpusSummary:
+    """What a run did. ``timings``: seconds per stage; ``peak_memory``: the
+    largest resident set of the main process and of any worker, in bytes."""
+
+    documents_in: int
+    documents_out: int
+    bad_records: int
+    bad_record_examples: tuple[str, ...]
+    clusters: int
+    duplicates: int
+    candidate_pairs: int
+    verified_pairs: int
+    boilerplate_paragraphs: int
+    documents_emptied: int
+    bytes_in: int
+    bytes_removed: BytesRemoved
+    band_choice: BandChoice | None
+    parameters: dict[str, Any]
+    workers: int
+    timings: dict[str, float]
+    peak_memory: int
+    peak_worker_memory: int
+
+    def to_json(self) -> dict[str, Any]:
+        out = asdict(self)
+        out["bad_record_examples"] = list(self.bad_record_examples)
+        return out
+
+
+def _peak_memory() -> tuple[int, int]:
+    # ru_maxrss is in KiB on Linux.
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
+    return own, children
+
+
+# ---- per-chunk stage functions (run in the executor) ----
+
+
+@dataclass(frozen=True, slots=True)
+class ReadTask:
+    texts: tuple[str, ...]
+    sign: SignTask | None
+    boilerplate: BoilerplateOptions | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    bands: ChunkBands | None
+    keys: npt.NDArray[np.uint64]
+    key_sizes: npt.NDArray[np.int64]
+    nbytes: npt.NDArray[np.int64]
+
+
+def read_chunk(task: ReadTask) -> ReadResult:
+    """Band keys, distinct paragraph keys and UTF-8 sizes of a chunk of texts."""
+    bands = sign_chunk(task.sign) if task.sign is not None else None
+    sets = [document_keys(t, task.boilerplate) for t in task.texts] if task.boilerplate else []
+    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    nbytes = np.fromiter(
+        (len(t.encode("utf-8", "surrogatepass")) for t in task.texts),
+        dtype=np.int64,
+        count=len(task.texts),
+    )
+    return ReadResult(bands, np.concatenate([np.empty(0, np.uint64), *sets]), sizes, nbytes)
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTask:
+    """Kept texts with the boilerplate keys of each one's site."""
+
+    texts: tuple[str, ...]
+    cut: tuple[npt.NDArray[np.uint64], ...]
+    boilerplate: BoilerplateOptions | None
+    clean: CleanOptions | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputResult:
+    texts: tuple[str, ...]
+    boilerplate_bytes: int
+    clean_bytes: int
+    samples: tuple[tuple[int, str], ...]
+
+
+def _utf8(text: str) -> int:
+    return len(text.encode("utf-8", "surrogatepass"))
+
+
+def output_chunk(task: OutputTask) -> OutputResult:
+    """Cut boilerplate from each text, then clean its within-document repeats."""
+    texts: list[str] = []
+    cut_bytes = clean_bytes = 0
+    samples: dict[int, str] = {}
+    for text, keys in zip(task.texts, task.cut, strict=True):
+        if task.boilerplate is not None and len(keys):
+            cut = cut_boilerplate(text, keys, task.boilerplate)
+            for key, paragraph in cut.removed:
+                samples.setdefault(key, paragraph)
+            cut_bytes += _utf8(text) - _utf8(cut.text)
+            text = cut.text
+        if task.clean is not None and text:
+            cleaned = clean_with(text, task.clean).text
+            clean_bytes += _utf8(text) - _utf8(cleaned)
+            text = cleaned
+        texts.append(text)
+    return OutputResult(tuple(texts), cut_bytes, clean_bytes, tuple(samples.items()))
+
+
+# ---- the run ----
+
+
+class _Spool:
+    """A one-shot iterable of records, written once to a file and read back as often as needed."""
+
+    def __init__(self, records: Iterable[Mapping[str, Any]], path: Path) -> None:
+        self.path = path
+        with path.open("wb") as file:
+            for record in records:
+                pickle.dump(record, file, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __iter__(self) -> Iterator[Mapping[str, Any]]:
+        with self.path.open("rb") as file:
+            yield from self._read(file)
+
+    @staticmethod
+    def _read(file: BinaryIO) -> Iterator[Mapping[str, Any]]:
+        while True:
+            try:
+                yield pickle.load(file)
+            except EOFError:
+                return
+
+
+@dataclass(slots=True)
+class _Documents:
+    """A few numbers per document, gathered in the read pass."""
+
+    lengths: list[int] = field(default_factory=list)
+    sites: list[int] = field(default_factory=list)
+    keep_values: list[float] = field(default_factory=list)
+    site_names: list[str] = field(default_factory=list)
+    site_numbers: dict[str, int] = field(default_factory=dict)
+    bad: int = 0
+    bad_examples: list[str] = field(default_factory=list)
+
+    def site(self, name: str) -> int:
+        number = self.site_numbers.get(name)
+        if number is None:
+            number = self.site_numbers[name] = len(self.site_names)
+            self.site_names.append(name)
+        return number
+
+
+def _keep_value(record: Record, keep_by: str) -> float | None:
+    """The record's keep-by value as a float (NaN when missing), None when unusable."""
+    value = (record.fields or {}).get(keep_by)
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
+
+
+def _keep_rank(docs: _Documents, options: CorpusOptions) -> npt.NDArray[np.int64]:
+    n = len(docs.lengths)
+    position = np.arange(n, dtype=np.int64)
+    if options.keep_by is not None:
+        values = np.array(docs.keep_values, dtype=np.float64)
+        missing = np.isnan(values)
+        order = np.lexsort((position, -np.where(missing, 0.0, values), missing))
+    elif options.keep is KeepPolicy.LONGEST:
+        order = np.lexsort((position, -np.array(docs.lengths, dtype=np.int64)))
+    else:
+        return position
+    rank = np.empty(n, dtype=np.int64)
+    rank[order] = position
+    return rank
+
+
+class CorpusResult:
+    """The outcome of :func:`dedupe_corpus`.
+
+    The analysis (clusters, boilerplate keys) is done when it is returned.
+    Iterating yields each kept record as a dict, in input order, with its
+    text field cleaned; :attr:`summary` and :attr:`boilerplate` are available
+    once the iteration has ended. Use it as a context manager (or call
+    :meth:`close`) to stop the workers and remove temporary files early.
+    """
+
+    def __init__(
+        self,
+        *,
+        source: Source,
+        options: CorpusOptions,
+        executor: Executor,
+        workdir: tempfile.TemporaryDirectory[str],
+        progress: Progress,
+    ) -> None:
+        self.source = source
+        self.options = options
+        self._executor = executor
+        self._workdir = workdir
+        self._progress = progress
+        self._timings: dict[str, float] = {}
+        self._docs = _Documents()
+        self._nbytes = np.empty(0, np.int64)
+        self.band_choice: BandChoice | None = (
+            options.near_dups.band_choice() if options.near_dups is not None else None
+        )
+        self.clusters = Clusters(
+            np.empty(0, np.int64),
+            np.empty(0, np.int64),
+            np.empty(0, np.float64),
+            np.empty(0, np.int64),
+        )
+        self._ids: dict[int, str] = {}
+        self._candidate_pairs = 0
+        self._verified_pairs = 0
+        self._boilerplate = Boilerplate(
+            np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0, np.int64)
+        )
+        self._summary: CorpusSummary | None = None
+        self._described: list[BoilerplateParagraph] | None = None
+        self._started = time.perf_counter()
+
+    # -- analysis --
+
+    def _items(self) -> Iterator[Record]:
+        """Good records; bad ones are skipped (the read pass has already judged them)."""
+        for item in self.source:
+            if isinstance(item, Record):
+                yield item
+
+    def _chunks(self, records: Iterable[Record]) -> Iterator[list[Record]]:
+        chunk: list[Record] = []
+        for record in records:
+            chunk.append(record)
+            if len(chunk) >= self.options.chunk_size:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    def _judged(self) -> Iterator[Record]:
+        """Every good record, with the bad-record policy applied and keep-by values read."""
+        docs, options = self._docs, self.options
+        for item in self.source:
+            if isinstance(item, Record) and options.keep_by is not None:
+                value = _keep_value(item, options.keep_by)
+                if value is None:
+                    item = BadRecord(item.where, f"field {options.keep_by!r} is not a number", 0)
+                else:
+                    docs.keep_values.append(value)
+            if isinstance(item, BadRecord):
+                if options.on_error is OnError.STOP:
+                    raise InputError(f"{item.message} (use --on-error skip to skip bad records)")
+                docs.bad += 1
+                if len(docs.bad_examples) < _MAX_EXAMPLES:
+                    docs.bad_examples.append(item.message)
+                continue
+            fields = item.fields or {}
+            docs.lengths.append(len(item.text))
+            docs.sites.append(docs.site(site_of(fields.get("url"))))
+            yield item
+
+    def _timed(self, stage: str, started: float) -> None:
+        self._timings[stage] = round(time.perf_counter() - started, 3)
+
+    def analyse(self) -> None:
+        options = self.options
+        work = Path(self._workdir.name)
+        near = options.near_dups
+        bands = None
+        if near is not None and self.band_choice is not None:
+            bands = BandStore(work / "bands", self.band_choice.bands)
+        keys = KeyStore(work / "paragraph-keys.u64") if options.boilerplate is not None else None
+        nbytes: list[npt.NDArray[np.int64]] = []
+
+        started = time.perf_counter()
+        self._progress.start("read", None)
+
+        def tasks() -> Iterator[ReadTask]:
+            for chunk in self._chunks(self._judged()):
+                texts = tuple(r.text for r in chunk)
+                sign_task = None
+                if near is not None and self.band_choice is not None:
+                    sign_task = SignTask(texts, near, self.band_choice)
+                yield ReadTask(texts, sign_task, options.boilerplate)
+
+        try:
+            for result in self._executor.map(read_chunk, tasks()):
+                if bands is not None and result.bands is not None:
+                    bands.append(result.bands)
+                if keys is not None:
+                    keys.append(result.keys, result.key_sizes)
+                nbytes.append(result.nbytes)
+                self._progress.advance(len(result.nbytes))
+        finally:
+            if bands is not None:
+                bands.close()
+            if keys is not None:
+                keys.close()
+        self._nbytes = np.concatenate([np.empty(0, np.int64), *nbytes])
+        self._timed("read", started)
+        n = len(self._nbytes)
+
+        kept = np.ones(n, dtype=bool)
+        if bands is not None and near is not None:
+            self.clusters = self._near_duplicates(bands, near, work)
+            kept[self.clusters.dropped] = False
+        if keys is not None and options.boilerplate is not None:
+            started = time.perf_counter()
+            self._progress.start("boilerplate", None)
+            sites = np.array(self._docs.sites, dtype=np.int64)
+            self._boilerplate = count_boilerplate(keys, sites, kept, options.boilerplate)
+            self._timed("boilerplate", started)
+
+    def _near_duplicates(self, bands: BandStore, near: NearDupOptions, work: Path) -> Clusters:
+        started = time.perf_counter()
+        self._progress.start("candidates", None)
+        pairs = bands.candidates()
+        self._candidate_pairs = len(pairs)
+        self._timed("candidates", started)
+        if not len(pairs):
+            return self.clusters
+
+        started = time.perf_counter()
+        candidates = np.unique(pairs)
+        wanted = np.zeros(len(self._nbytes), dtype=bool)
+        wanted[candidates] = True
+        store = ShingleStore(work / "shingles", candidates)
+        self._progress.start("shingles", len(candidates))
+
+        def shingle_tasks() -> Iterator[ShingleTask]:
+            batch: list[str] = []
+            for number, record in enumerate(self._items()):
+                if wanted[number]:
+                    self._ids[number] = record.id
+                    batch.append(record.text)
+                    if len(batch) >= self.options.chunk_size:
+                        yield ShingleTask(tuple(batch), near.ngram)
+                        batch = []
+            if batch:
+                yield ShingleTask(tuple(batch), near.ngram)
+
+        try:
+            for chunk in self._executor.map(shingle_chunk, shingle_tasks()):
+                store.append(chunk)
+                self._progress.advance(len(chunk.sizes))
+        finally:
+            store.close()
+        self._timed("shingles", started)
+
+        started = time.perf_counter()
+        self._progress.start("verify", len(pairs))
+
+        def measure(docs: Pairs) -> npt.NDArray[np.float64]:
+            rows = store.rows(docs)
+            tasks = (
+                VerifyTask(store.hashes_path, store.offsets_path, rows[i : i + _VERIFY_CHUNK])
+                for i in range(0, len(rows), _VERIFY_CHUNK)
+            )
+            parts = []
+            for sims in self._executor.map(verify_chunk, tasks):
+                parts.append(sims)
+                self._progress.advance(len(sims))
+            return np.concatenate([np.empty(0, np.float64), *parts])
+
+        similarity = measure(pairs)
+        self._verified_pairs = int(np.count_nonzero(similarity >= near.threshold))
+        self._timed("verify", started)
+
+        started = time.perf_counter()
+        self._progress.start("clusters", None)
+        clusters = resolve_clusters(
+            pairs,
+            similarity,
+            _keep_rank(self._docs, self.options),
+            threshold=near.threshold,
+            measure=measure,
+        )
+        self._timed("clusters", started)
+        return clusters
+
+    # -- output --
+
+    def cluster_members(self) -> list[ClusterMember]:
+        """Every document in a cluster of two or more, by cluster, kept document first."""
+        c = self.clusters
+        order = np.lexsort((c.documents, c.documents != c.kept, c.cluster))
+        return [
+            ClusterMember(
+                id=self._ids[int(c.documents[k])],
+                cluster=int(c.cluster[k]),
+                kept=self._ids[int(c.kept[k])],
+                similarity_to_kept=round(float(c.similarity[k]), 6),
+            )
+            for k in order.tolist()
+        ]
+
+    def documents(self) -> Iterator[tuple[Record, str]]:
+        """Each kept record with its cleaned text, in input order."""
+        options = self.options
+        started = time.perf_counter()
+        dropped = np.zeros(len(self._nbytes), dtype=bool)
+        dropped[self.clusters.dropped] = True
+        sites = self._docs.sites
+        cut_keys: dict[int, npt.NDArray[np.uint64]] = {}
+        no_keys = np.empty(0, np.uint64)
+        waiting: deque[list[Record]] = deque()
+        self._progress.start("output", len(self._nbytes))
+
+        def keys_of(site: int) -> npt.NDArray[np.uint64]:
+            if site not in cut_keys:
+                cut_keys[site] = self._boilerplate.keys_of(site)
+            return cut_keys[site]
+
+        def tasks() -> Iterator[OutputTask]:
+            batch: list[Record] = []
+            cuts: list[npt.NDArray[np.uint64]] = []
+            for number, record in enumerate(self._items()):
+                if dropped[number]:
+                    continue
+                batch.append(record)
+                cuts.append(keys_of(sites[number]) if options.boilerplate else no_keys)
+                if len(batch) >= options.chunk_size:
+                    waiting.append(batch)
+                    yield OutputTask(
+                        tuple(r.text for r in batch),
+                        tuple(cuts),
+                        options.boilerplate,
+                        options.clean,
+                    )
+                    batch, cuts = [], []
+            if batch:
+                waiting.append(batch)
+                yield OutputTask(
+                    tuple(r.text for r in batch), tuple(cuts), options.boilerplate, options.clean
+                )
+
+        samples: dict[int, str] = {}
+        out = cut_bytes = clean_bytes = emptied = 0
+        for result in self._executor.map(output_chunk, tasks()):
+            records = waiting.popleft()
+            for key, text in result.samples:
+                samples.setdefault(key, text)
+            cut_bytes += result.boilerplate_bytes
+            clean_bytes += result.clean_bytes
+            for record, text in zip(records, result.texts, strict=True):
+                out += 1
+                emptied += not text and bool(record.text)
+                yield record, text
+            self._progress.advance(len(records))
+        self._timed("output", started)
+        self._described = describe(self._boilerplate, self._docs.site_names, samples)
+        self._finish(out, cut_bytes, clean_bytes, emptied)
+
+    def _finish(self, out: int, cut_bytes: int, clean_bytes: int, emptied: int) -> None:
+        own, workers = _peak_memory()
+        self._timings["total"] = round(time.perf_counter() - self._started, 3)
+        dropped = self.clusters.dropped
+        self._summary = CorpusSummary(
+            documents_in=len(self._nbytes),
+            documents_out=out,
+            bad_records=self._docs.bad,
+            bad_record_examples=tuple(self._docs.bad_examples),
+            clusters=self.clusters.count,
+            duplicates=len(dropped),
+            candidate_pairs=self._candidate_pairs,
+            verified_pairs=self._verified_pairs,
+            boilerplate_paragraphs=len(self._described or ()),
+            documents_emptied=emptied,
+            bytes_in=int(self._nbytes.sum()),
+            bytes_removed=BytesRemoved(
+                near_dups=int(self._nbytes[dropped].sum()),
+                boilerplate=cut_bytes,
+                clean=clean_bytes,
+            ),
+            band_choice=self.band_choice,
+            parameters=self.options.parameters(),
+            workers=self._executor.workers,
+            timings=dict(self._timings),
+            peak_memory=own,
+            peak_worker_memory=workers,
+        )
+        self.close()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        field_name = self.source.text_field
+        for record, text in self.documents():
+            fields = dict(record.fields) if record.fields is not None else {"id": record.id}
+            fields[field_name] = text
+            yield fields
+
+    @property
+    def summary(self) -> CorpusSummary:
+        if self._summary is None:
+            raise RuntimeError(
+                "the summary is ready once every record has been read from the result"
+            )
+        return self._summary
+
+    @property
+    def boilerplate(self) -> list[BoilerplateParagraph]:
+        if self._described is None:
+            raise RuntimeError("boilerplate is described once every record has been read")
+        return self._described
+
+    def close(self) -> None:
+        self._executor.close()
+        self._workdir.cleanup()
+
+    def __enter__(self) -> CorpusResult:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def dedupe_corpus(
+    records: Source | Iterable[Mapping[str, Any]],
+    *,
+    options: CorpusOptions | None = None,
+    text_field: str = "text",
+    id_field: str | None = None,
+    progress: Progress | None = None,
+) -> CorpusResult:
+    """Deduplicate a corpus: drop near-duplicate documents, cut boilerplate
+    paragraphs shared across a site's documents, clean repeats inside each.
+
+    ``records``: a source from :func:`dedupe.readers.open_source`, or
+    mappings holding ``text_field`` (and ``id_field`` for ids; default: the
+    0-based position). A list or any re-iterable is read several times; a
+    one-shot iterator is first spooled to a temporary file.
+
+    Runs the analysis now (in a process pool unless ``options.workers`` is
+    1) and returns a :class:`CorpusResult` that yields the kept records.
+    """
+    options = options or CorpusOptions()
+    workdir = tempfile.TemporaryDirectory(prefix="dedupe-corpus-", dir=options.tmp_dir)
+    try:
+        if isinstance(records, Source):
+            source: Source = records
+        else:
+            iterable = records
+            if iter(iterable) is iterable:
+                iterable = _Spool(iterable, Path(workdir.name) / "records.pickle")
+            source = RecordsSource(iterable, text_field=text_field, id_field=id_field)
+        executor = make_executor(options.workers)
+    except BaseException:
+        workdir.cleanup()
+        raise
+    result = CorpusResult(
+        source=source,
+        options=options,
+        executor=executor,
+        workdir=workdir,
+        progress=progress or _NoProgress(),
+    )
+    try:
+        result.analyse()
+    except BaseException:
+        result.close()
+        raise
+    return result
+
+
+def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
+    with path.open("w", encoding="utf-8") as file:
+        for row in rows:
+            file.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def write_corpus(
+    source: Source,
+    out_dir: Path,
+    *,
+    options: CorpusOptions | None = None,
+    overwrite: bool = False,
+    progress: Progress | None = None,
+) -> CorpusSummary:
+    """Deduplicate ``source`` into ``out_dir``: ``corpus/`` (the kept records
+    in the input's format), ``clusters.jsonl``, ``boilerplate.jsonl`` and
+    ``summary.json``.
+
+    Everything is written to a hidden temporary directory beside ``out_dir``
+    and renamed to it at the end, so an interrupted run leaves no
+    ``out_dir`` (and an existing one, with ``overwrite``, stays as it was).
+    """
+    if out_dir.exists() and not overwrite:
+        raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: exists and is not a directory")
+    parent = out_dir.absolute().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=parent))
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    try:
+        with dedupe_corpus(source, options=options, progress=progress) as result:
+            corpus_dir = partial / "corpus"
+            corpus_dir.mkdir()
+            writer = open_writer(source, corpus_dir)
+            try:
+                for record, text in result.documents():
+                    writer.write(record, text)
+            finally:
+                writer.close()
+            _write_jsonl(partial / "clusters.jsonl", (asdict(m) for m in result.cluster_members()))
+            _write_jsonl(partial / "boilerplate.jsonl", (asdict(b) for b in result.boilerplate))
+            summary = result.summary
+        (partial / "summary.json").write_text(
+            json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
+        if out_dir.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=parent))
+            out_dir.rename(old / out_dir.name)
+            partial.rename(out_dir)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            partial.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return summary

@@ -1,0 +1,228 @@
+"""Near-duplicate documents of a corpus: signatures per chunk, band keys
+spilled to disk, star candidates per band, exact Jaccard verification.
+
+Memory stays bounded by the corpus size in a few bytes per document: the
+signature of a chunk lives only until its band keys are written, one file per
+band under a temporary directory; candidates are made one band at a time
+(about 50 bytes per document while a band is sorted); the shingle sets needed
+for verification are recomputed for candidate documents only and kept on disk
+too. The page cache keeps these files in RAM when it can.
+
+Stage functions (:func:`sign_chunk`, :func:`shingle_chunk`,
+:func:`verify_chunk`) are pure functions of one picklable task, so any
+:class:`dedupe.executors.Executor` can run them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from dedupe.candidates import (
+    DEFAULT_MAX_MISS,
+    BandChoice,
+    Pairs,
+    band_keys,
+    choose_bands,
+    star_pairs,
+)
+from dedupe.errors import OptionsError
+from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures
+from dedupe.normalize import normalize
+from dedupe.shingles import ShingleOptions, as_array, shingle_set
+
+DEFAULT_THRESHOLD = 0.8
+DEFAULT_NGRAM = 5
+_SHINGLE_DTYPE = np.uint64
+
+
+@dataclass(frozen=True, slots=True)
+class NearDupOptions:
+    """``threshold``: exact Jaccard similarity of shingle sets at which two
+    documents are duplicates; ``ngram``: words per shingle; ``num_perm``/``seed``:
+    MinHash signature; ``max_miss``: the chance a pair exactly at the threshold
+    is never proposed, from which the bands are chosen."""
+
+    threshold: float = DEFAULT_THRESHOLD
+    ngram: int = DEFAULT_NGRAM
+    num_perm: int = DEFAULT_NUM_PERM
+    seed: int = DEFAULT_SEED
+    max_miss: float = DEFAULT_MAX_MISS
+
+    def __post_init__(self) -> None:
+        if not 0.0 < self.threshold <= 1.0:
+            raise OptionsError(f"threshold must be in (0, 1], not {self.threshold}")
+        ShingleOptions(size=self.ngram)
+
+    def band_choice(self) -> BandChoice:
+        return choose_bands(self.threshold, self.num_perm, max_miss=self.max_miss)
+
+
+@dataclass(frozen=True, slots=True)
+class SignTask:
+    texts: tuple[str, ...]
+    options: NearDupOptions
+    choice: BandChoice
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkBands:
+    """Band keys ``(n, bands)`` of a chunk; ``signable[i]`` is False for a
+    document with no shingles (never a duplicate of anything)."""
+
+    keys: npt.NDArray[np.uint64]
+    signable: npt.NDArray[np.bool_]
+
+
+def sign_chunk(task: SignTask) -> ChunkBands:
+    """Signatures of a chunk of texts, reduced to their band keys."""
+    options = task.options
+    sigs = signatures(task.texts, num_perm=options.num_perm, ngram=options.ngram, seed=options.seed)
+    signable = ~np.all(sigs == EMPTY, axis=1)
+    return ChunkBands(band_keys(sigs, task.choice), signable)
+
+
+class BandStore:
+    """Band keys of every document, one append-only file per band."""
+
+    def __init__(self, directory: Path, bands: int) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self._paths = [directory / f"band-{b:03d}.u64" for b in range(bands)]
+        self._files = [p.open("wb") for p in self._paths]
+        self._signable: list[npt.NDArray[np.bool_]] = []
+        self.documents = 0
+
+    def append(self, chunk: ChunkBands) -> None:
+        for band, file in enumerate(self._files):
+            file.write(np.ascontiguousarray(chunk.keys[:, band]).tobytes())
+        self._signable.append(chunk.signable)
+        self.documents += len(chunk.signable)
+
+    def close(self) -> None:
+        for file in self._files:
+            file.close()
+
+    def candidates(self) -> Pairs:
+        """Unique candidate pairs ``(i, j)``, ``i < j``, sorted, over document
+        numbers: star edges per bucket and band, so their number is at most
+        ``bands * (documents - 1)`` whatever the buckets look like."""
+        self.close()
+        signable = np.concatenate([np.empty(0, dtype=bool), *self._signable])
+        ids = np.flatnonzero(signable)
+        found = np.empty(0, dtype=np.int64)
+        n = np.int64(max(self.documents, 1))
+        for path in self._paths:
+            keys = np.fromfile(path, dtype=np.uint64)[ids]
+            local = star_pairs(keys)
+            if not len(local):
+                continue
+            pairs = np.sort(ids[local], axis=1)
+            # Encoded as one int64 per pair so that merging bands is one np.unique.
+            found = np.unique(np.concatenate([found, pairs[:, 0] * n + pairs[:, 1]]))
+        return (
+            np.stack([found // n, found % n], axis=1) if len(found) else np.empty((0, 2), np.int64)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ShingleTask:
+    texts: tuple[str, ...]
+    ngram: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkShingles:
+    """Sorted shingle hashes of each text, concatenated; ``sizes[i]`` per text."""
+
+    hashes: npt.NDArray[np.uint64]
+    sizes: npt.NDArray[np.int64]
+
+
+def document_shingles(text: str, ngram: int) -> npt.NDArray[np.uint64]:
+    """The sorted shingle set of a whole document, as :func:`dedupe.minhash.signatures` sees it."""
+    return as_array(shingle_set(normalize(text), ShingleOptions(size=ngram)))
+
+
+def shingle_chunk(task: ShingleTask) -> ChunkShingles:
+    sets = [document_shingles(t, task.ngram) for t in task.texts]
+    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    return ChunkShingles(np.concatenate([np.empty(0, _SHINGLE_DTYPE), *sets]), sizes)
+
+
+class ShingleStore:
+    """Shingle sets of the candidate documents, in document order, on disk.
+
+    ``rows`` maps a document number to its row (``searchsorted`` over the
+    sorted candidate numbers).
+    """
+
+    def __init__(self, directory: Path, documents: npt.NDArray[np.int64]) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.documents = documents
+        self.hashes_path = directory / "shingles.u64"
+        self.offsets_path = directory / "offsets.i64"
+        self._file = self.hashes_path.open("wb")
+        self._sizes: list[npt.NDArray[np.int64]] = []
+
+    def append(self, chunk: ChunkShingles) -> None:
+        self._file.write(chunk.hashes.tobytes())
+        self._sizes.append(chunk.sizes)
+
+    def close(self) -> None:
+        self._file.close()
+        sizes = np.concatenate([np.empty(0, np.int64), *self._sizes])
+        offsets = np.zeros(len(sizes) + 1, dtype=np.int64)
+        np.cumsum(sizes, out=offsets[1:])
+        offsets.tofile(self.offsets_path)
+
+    def rows(self, docs: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+        return np.searchsorted(self.documents, docs)
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyTask:
+    """Pairs of rows of a :class:`ShingleStore` whose Jaccard similarity is wanted."""
+
+    hashes_path: Path
+    offsets_path: Path
+    rows: Pairs
+
+
+@lru_cache(maxsize=4)
+def _open_store(
+    hashes_path: Path, offsets_path: Path
+) -> tuple[npt.NDArray[np.uint64], npt.NDArray[np.int64]]:
+    offsets = np.fromfile(offsets_path, dtype=np.int64)
+    if offsets[-1] == 0:
+        return np.empty(0, dtype=np.uint64), offsets
+    return np.memmap(hashes_path, dtype=np.uint64, mode="r"), offsets
+
+
+def sorted_jaccard(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> float:
+    """Jaccard similarity of two sorted sets given as arrays (0.0 when both are
+    empty), equal to :func:`dedupe.verify.jaccard` on the same sets."""
+    if not len(a) and not len(b):
+        return 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return 0.0
+    at = np.searchsorted(b, a)
+    at[at == len(b)] = len(b) - 1
+    inter = int(np.count_nonzero(b[at] == a))
+    return inter / (len(a) + len(b) - inter)
+
+
+def verify_chunk(task: VerifyTask) -> npt.NDArray[np.float64]:
+    """Exact Jaccard similarity of each pair of store rows."""
+    hashes, offsets = _open_store(task.hashes_path, task.offsets_path)
+    out = np.empty(len(task.rows), dtype=np.float64)
+    for k, (i, j) in enumerate(task.rows.tolist()):
+        a = np.asarray(hashes[offsets[i] : offsets[i + 1]])
+        b = np.asarray(hashes[offsets[j] : offsets[j + 1]])
+        out[k] = sorted_jaccard(a, b)
+    return out

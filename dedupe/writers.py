@@ -1,0 +1,127 @@
+"""The deduplicated corpus, written in its input's format.
+
+JSON Lines records are written back unchanged but for the cleaned text field
+(same file names, same compression); ``.txt`` files keep their relative paths
+and every kept byte; Parquet files keep their schema.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+from dedupe.errors import OutputError
+from dedupe.readers import InputFormat, Record, Source, parquet_module
+
+_PARQUET_BATCH = 1024
+
+
+class CorpusWriter(Protocol):
+    """Receives the kept records in input order, each with its cleaned text."""
+
+    def write(self, record: Record, text: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _ByteSink(Protocol):
+    def write(self, data: bytes, /) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _open_compressed(path: Path) -> _ByteSink:
+    suffix = path.suffix.lower()
+    if suffix == ".gz":
+        # mtime=0: the same input gives byte-identical output.
+        return gzip.GzipFile(path, "wb", mtime=0)
+    if suffix in {".zst", ".zstd"}:
+        import zstandard
+
+        raw = path.open("wb")
+        writer: _ByteSink = zstandard.ZstdCompressor().stream_writer(raw, closefd=True)
+        return writer
+    return path.open("wb")
+
+
+class JsonlWriter:
+    """One output file per input file, compressed as the input was."""
+
+    def __init__(self, out_dir: Path, names: tuple[str, ...], text_field: str) -> None:
+        self._text_field = text_field
+        self._files = [_open_compressed(out_dir / name) for name in names]
+
+    def write(self, record: Record, text: str) -> None:
+        fields = dict(record.fields or {})
+        fields[self._text_field] = text
+        line = json.dumps(fields, ensure_ascii=False) + "\n"
+        self._files[record.source].write(line.encode("utf-8"))
+
+    def close(self) -> None:
+        for file in self._files:
+            file.close()
+
+
+class TextDirWriter:
+    """Each kept document at its relative path, bytes as cleaned."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self._root = out_dir
+
+    def write(self, record: Record, text: str) -> None:
+        path = self._root / record.id
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text.encode("utf-8"))
+
+    def close(self) -> None:
+        return None
+
+
+class ParquetWriter:
+    """One output file per input file with the input's schema."""
+
+    def __init__(self, out_dir: Path, source: Source) -> None:
+        pq = parquet_module()
+        self._pq = pq
+        self._text_field = source.text_field
+        self._schemas = [pq.read_schema(p) for p in source.paths]
+        self._writers = [
+            pq.ParquetWriter(out_dir / name, schema)
+            for name, schema in zip(source.names, self._schemas, strict=True)
+        ]
+        self._rows: list[list[dict[str, Any]]] = [[] for _ in source.paths]
+
+    def _flush(self, source: int) -> None:
+        import pyarrow as pa
+
+        rows = self._rows[source]
+        if rows:
+            table = pa.Table.from_pylist(rows, schema=self._schemas[source])
+            self._writers[source].write_table(table)
+            rows.clear()
+
+    def write(self, record: Record, text: str) -> None:
+        fields = dict(record.fields or {})
+        fields[self._text_field] = text
+        self._rows[record.source].append(fields)
+        if len(self._rows[record.source]) >= _PARQUET_BATCH:
+            self._flush(record.source)
+
+    def close(self) -> None:
+        for source, writer in enumerate(self._writers):
+            self._flush(source)
+            writer.close()
+
+
+def open_writer(source: Source, out_dir: Path) -> CorpusWriter:
+    """A writer for ``source``'s format under ``out_dir`` (which must exist)."""
+    try:
+        if source.format is InputFormat.TEXT_DIR:
+            return TextDirWriter(out_dir)
+        if source.format is InputFormat.PARQUET:
+            return ParquetWriter(out_dir, source)
+        return JsonlWriter(out_dir, source.names, source.text_field)
+    except OSError as exc:
+        raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None

@@ -1,0 +1,556 @@
+"""dedupe corpus: planted near-duplicates against an exact oracle, chains,
+determinism, boilerplate on a crawl-like set, inputs, bad records, atomic output."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+import random
+from collections import defaultdict
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+from dedupe.boilerplate import BoilerplateOptions, site_of
+from dedupe.cli_corpus import corpus
+from dedupe.components import connected_components, resolve_clusters
+from dedupe.corpus import CorpusOptions, OnError, dedupe_corpus, write_corpus
+from dedupe.errors import InputError, OutputError
+from dedupe.groups import KeepPolicy
+from dedupe.neardups import document_shingles, sorted_jaccard
+from dedupe.readers import Item, JsonlSource, open_source
+from dedupe.verify import jaccard
+
+ROOT = Path(__file__).resolve().parents[1]
+RUDAW = ROOT / "samples" / "rudaw-article.txt"
+PAGES = Path(__file__).parent / "data" / "pages" / "readability.jsonl.gz"
+VOCAB = [f"w{i}" for i in range(20000)]
+NGRAM = 5
+
+SERIAL = CorpusOptions(workers=1)
+
+
+def exact(a: str, b: str) -> float:
+    """The oracle: Jaccard of the full shingle sets, as frozensets."""
+    sa = frozenset(document_shingles(a, NGRAM).tolist())
+    sb = frozenset(document_shingles(b, NGRAM).tolist())
+    return jaccard(sa, sb)
+
+
+def edit(words: list[str], rng: random.Random, count: int, span: range | None = None) -> list[str]:
+    """``words`` with ``count`` words replaced at distinct positions at least 6 apart."""
+    out = list(words)
+    where = list(span or range(len(words)))
+    chosen: list[int] = []
+    while len(chosen) < count:
+        p = rng.choice(where)
+        if all(abs(p - q) > NGRAM for q in chosen):
+            chosen.append(p)
+    for p in chosen:
+        out[p] = rng.choice(VOCAB)
+    return out
+
+
+def planted(seed: int = 7) -> tuple[list[dict[str, Any]], set[frozenset[str]]]:
+    """60 random documents of 200 words; every third gets two close variants
+    (2 words edited: Jaccard about 0.9) and one far variant (25 edited, about
+    0.4). Variants come after all originals. Returns records and the expected
+    clusters (by id)."""
+    rng = random.Random(seed)
+    records: list[dict[str, Any]] = []
+    variants: list[dict[str, Any]] = []
+    expected: set[frozenset[str]] = set()
+    for d in range(60):
+        words = [rng.choice(VOCAB) for _ in range(200)]
+        records.append({"id": f"doc{d}", "text": " ".join(words), "score": rng.random()})
+        if d % 3 == 0:
+            group = {f"doc{d}"}
+            for v in range(2):
+                vid = f"doc{d}-near{v}"
+                variants.append(
+                    {"id": vid, "text": " ".join(edit(words, rng, 2)), "score": rng.random()}
+                )
+                group.add(vid)
+            variants.append(
+                {"id": f"doc{d}-far", "text": " ".join(edit(words, rng, 25)), "score": rng.random()}
+            )
+            expected.add(frozenset(group))
+    rng.shuffle(variants)
+    return records + variants, expected
+
+
+def clusters_of(members: list[Any]) -> set[frozenset[str]]:
+    groups: dict[int, set[str]] = defaultdict(set)
+    for m in members:
+        groups[m.cluster].add(m.id)
+    return {frozenset(g) for g in groups.values()}
+
+
+def test_planted_clusters_match_the_exact_oracle() -> None:
+    records, expected = planted()
+    texts = {r["id"]: r["text"] for r in records}
+    # The oracle over all pairs: exactly the planted pairs are duplicates.
+    oracle = {
+        frozenset((a, b))
+        for a, b in itertools.combinations(texts, 2)
+        if exact(texts[a], texts[b]) >= 0.8
+    }
+    planted_pairs = {frozenset(p) for g in expected for p in itertools.combinations(g, 2)}
+    assert oracle == planted_pairs
+
+    with dedupe_corpus(records, options=SERIAL, id_field="id") as result:
+        out = list(result)
+        members = result.cluster_members()
+        summary = result.summary
+    assert clusters_of(members) == expected
+    for m in members:
+        assert m.kept == m.id.split("-")[0]  # keep first: the original
+        assert m.similarity_to_kept == pytest.approx(exact(texts[m.id], texts[m.kept]), abs=1e-6)
+    kept_ids = {r["id"] for r in out}
+    assert kept_ids == set(texts) - {m.id for m in members if m.id != m.kept}
+    assert summary.documents_in == len(records)
+    assert summary.documents_out == len(records) - 40
+    assert summary.clusters == 20
+    assert summary.duplicates == 40
+    assert summary.bytes_removed.near_dups == sum(
+        len(texts[m.id].encode()) for m in members if m.id != m.kept
+    )
+
+
+def test_chain_keeps_c_when_it_is_unlike_the_kept_a() -> None:
+    rng = random.Random(3)
+    a = [rng.choice(VOCAB) for _ in range(200)]
+    b = edit(a, rng, 3, range(0, 90))
+    c = edit(b, rng, 3, range(110, 200))
+    texts = {"A": " ".join(a), "B": " ".join(b), "C": " ".join(c)}
+    assert exact(texts["A"], texts["B"]) >= 0.8
+    assert exact(texts["B"], texts["C"]) >= 0.8
+    assert exact(texts["A"], texts["C"]) < 0.8
+    records = [{"id": k, "text": v} for k, v in texts.items()]
+    with dedupe_corpus(records, options=SERIAL, id_field="id") as result:
+        kept = [r["id"] for r in result]
+        members = result.cluster_members()
+    assert kept == ["A", "C"]
+    assert clusters_of(members) == {frozenset({"A", "B"})}
+
+
+def test_a_member_unlike_the_first_kept_joins_another_kept_document() -> None:
+    # 0~1, 1~2, 2~3; 0 is unlike 2 and 3; keep order is input order.
+    pairs = np.array([[0, 1], [1, 2], [2, 3]], dtype=np.int64)
+    sims = np.array([0.9, 0.9, 0.9])
+    far = {(0, 2): 0.5, (0, 3): 0.3}
+
+    def measure(asked: np.ndarray) -> np.ndarray:
+        return np.array([far[(int(i), int(j))] for i, j in asked])
+
+    clusters = resolve_clusters(pairs, sims, np.arange(4), threshold=0.8, measure=measure)
+    # 1 goes with 0; 2 is unlike 0 and its only kept neighbour... is none, so it is kept; 3 joins 2.
+    assert clusters.documents.tolist() == [0, 1, 2, 3]
+    assert clusters.kept.tolist() == [0, 0, 2, 2]
+    assert clusters.cluster.tolist() == [0, 0, 1, 1]
+    assert clusters.similarity.tolist() == [1.0, 0.9, 1.0, 0.9]
+
+
+def test_connected_components_equal_a_union_find() -> None:
+    rng = np.random.default_rng(5)
+    n = 500
+    edges = rng.integers(0, n, size=(400, 2))
+    parent = list(range(n))
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for u, v in edges.tolist():
+        ru, rv = find(u), find(v)
+        parent[max(ru, rv)] = min(ru, rv)
+    expected = [min(i for i in range(n) if find(i) == find(x)) for x in range(n)]
+    assert connected_components(edges, n).tolist() == expected
+
+
+def test_exact_jaccard_on_arrays_equals_the_set_measure() -> None:
+    rng = np.random.default_rng(1)
+    for _ in range(50):
+        a = np.unique(rng.integers(0, 60, size=rng.integers(0, 40)).astype(np.uint64))
+        b = np.unique(rng.integers(0, 60, size=rng.integers(0, 40)).astype(np.uint64))
+        assert sorted_jaccard(a, b) == jaccard(frozenset(a.tolist()), frozenset(b.tolist()))
+
+
+# ---- a crawl-like set: boilerplate ----
+
+FOOTER = "\n".join(RUDAW.read_text(encoding="utf-8").splitlines()[23:29])
+
+
+def article_bodies(count: int) -> list[str]:
+    with gzip.open(PAGES, "rt", encoding="utf-8") as file:
+        rows = [json.loads(line) for line in file]
+    bodies = [r["main_text"].strip() for r in rows if len(r["main_text"]) > 1500]
+    return ["\n".join(line for line in b.splitlines() if line.strip()) for b in bodies[:count]]
+
+
+def crawl() -> list[dict[str, Any]]:
+    """Ten rudaw.net articles ending with the site's comments policy, one
+    article of the site without it, three copies of a foreign article."""
+    bodies = article_bodies(12)
+    records = [
+        {"id": f"rudaw-{i}", "url": f"https://www.rudaw.net/english/{i}", "text": f"{b}\n{FOOTER}"}
+        for i, b in enumerate(bodies[:10])
+    ]
+    records.append(
+        {"id": "rudaw-unique", "url": "https://www.rudaw.net/english/x", "text": bodies[10]}
+    )
+    records += [
+        {"id": f"copy-{i}", "url": f"https://example.org/{i}", "text": bodies[11]} for i in range(3)
+    ]
+    return records
+
+
+def test_boilerplate_is_cut_from_every_article_of_the_site() -> None:
+    records = crawl()
+    bodies = article_bodies(12)
+    options = CorpusOptions(workers=1, clean=None)
+    with dedupe_corpus(records, options=options, id_field="id") as result:
+        out = {r["id"]: r["text"] for r in result}
+        boilerplate = result.boilerplate
+        summary = result.summary
+    for i in range(10):
+        assert out[f"rudaw-{i}"] == bodies[i]  # the footer lines cut, every other byte kept
+    assert out["rudaw-unique"] == bodies[10]
+    assert set(out) == {*(f"rudaw-{i}" for i in range(10)), "rudaw-unique", "copy-0"}
+    assert out["copy-0"] == bodies[11]  # its copies are dropped, not counted as boilerplate
+    footer_lines = FOOTER.splitlines()
+    assert [b.text for b in boilerplate] == sorted(footer_lines)
+    assert {b.documents for b in boilerplate} == {10}
+    assert {b.sites for b in boilerplate} == {("rudaw.net",)}
+    assert summary.bytes_removed.boilerplate == 10 * (len(FOOTER.encode()) + 1)
+
+
+def test_share_and_min_docs_guard_content() -> None:
+    records = crawl()
+    # Footer on 10 of 11 rudaw pages (91%): below a 95% share it stays.
+    options = CorpusOptions(workers=1, clean=None, boilerplate=BoilerplateOptions(min_share=0.95))
+    with dedupe_corpus(records, options=options, id_field="id") as result:
+        out = {r["id"]: r["text"] for r in result}
+    assert all(out[f"rudaw-{i}"].endswith("Post a comment") for i in range(10))
+    options = CorpusOptions(workers=1, clean=None, boilerplate=BoilerplateOptions(min_docs=11))
+    with dedupe_corpus(records, options=options, id_field="id") as result:
+        assert len(list(result)) == 12
+        assert result.boilerplate == []
+
+
+def test_site_is_the_host_without_www() -> None:
+    assert site_of("https://www.Rudaw.net/english/1?x=2") == "rudaw.net"
+    assert site_of("http://news.example.org:8080/a") == "news.example.org"
+    assert site_of(None) == ""
+    assert site_of("not a url") == ""
+
+
+# ---- determinism ----
+
+
+def corpus_file(tmp_path: Path, records: list[dict[str, Any]], name: str = "in.jsonl") -> Path:
+    path = tmp_path / name
+    lines = "".join(json.dumps(r) + "\n" for r in records)
+    if name.endswith(".gz"):
+        path.write_bytes(gzip.compress(lines.encode(), mtime=0))
+    else:
+        path.write_text(lines, encoding="utf-8")
+    return path
+
+
+def outputs(out_dir: Path) -> dict[str, bytes]:
+    files = sorted(p for p in out_dir.rglob("*") if p.is_file() and p.name != "summary.json")
+    return {p.relative_to(out_dir).as_posix(): p.read_bytes() for p in files}
+
+
+@pytest.mark.slow
+def test_same_output_for_one_or_two_workers_and_any_chunking(tmp_path: Path) -> None:
+    records = planted()[0] + crawl()
+    source = open_source([corpus_file(tmp_path, records)], id_field="id")
+    one = write_corpus(source, tmp_path / "one", options=CorpusOptions(workers=1, chunk_size=7))
+    two = write_corpus(source, tmp_path / "two", options=CorpusOptions(workers=2, chunk_size=64))
+    assert one.workers == 1
+    assert two.workers == 2
+    assert outputs(tmp_path / "one") == outputs(tmp_path / "two")
+    assert one.clusters == 21
+    assert one.boilerplate_paragraphs == 6
+
+
+def test_shuffled_input_gives_the_same_clusters_and_kept_documents() -> None:
+    records, expected = planted()
+    shuffled = list(records)
+    random.Random(1).shuffle(shuffled)
+    runs = []
+    for order in (records, shuffled):
+        options = CorpusOptions(workers=1, chunk_size=13, keep_by="score")
+        with dedupe_corpus(order, options=options, id_field="id") as result:
+            kept = {r["id"] for r in result}
+            members = result.cluster_members()
+        runs.append((kept, clusters_of(members), {(m.id, m.kept) for m in members}))
+    assert runs[0] == runs[1]
+    assert runs[0][1] == expected
+    scores = {r["id"]: r["score"] for r in records}
+    for member, keeper in runs[0][2]:
+        assert scores[keeper] >= scores[member]
+
+
+def test_keep_longest_keeps_the_longest_of_each_cluster() -> None:
+    rng = random.Random(11)
+    words = [rng.choice(VOCAB) for _ in range(200)]
+    records = [
+        {"id": "short", "text": " ".join(words[:190])},
+        {"id": "long", "text": " ".join(words)},
+    ]
+    options = CorpusOptions(workers=1, keep=KeepPolicy.LONGEST)
+    with dedupe_corpus(records, options=options, id_field="id") as result:
+        assert [r["id"] for r in result] == ["long"]
+
+
+# ---- inputs ----
+
+
+@pytest.mark.parametrize("name", ["in.jsonl.gz", "in.jsonl.zst"])
+def test_compressed_input_gives_the_same_corpus_compressed_alike(tmp_path: Path, name: str) -> None:
+    records = planted()[0][:30] + planted()[0][60:70]
+    plain = corpus_file(tmp_path, records)
+    if name.endswith(".zst"):
+        import zstandard
+
+        packed = tmp_path / name
+        packed.write_bytes(zstandard.ZstdCompressor().compress(plain.read_bytes()))
+    else:
+        packed = corpus_file(tmp_path, records, name)
+    write_corpus(open_source([plain], id_field="id"), tmp_path / "a", options=SERIAL)
+    write_corpus(open_source([packed], id_field="id"), tmp_path / "b", options=SERIAL)
+    out = tmp_path / "b" / "corpus" / name
+    if name.endswith(".gz"):
+        data = gzip.decompress(out.read_bytes())
+    else:
+        import zstandard
+
+        data = zstandard.ZstdDecompressor().stream_reader(out.read_bytes()).read()
+    assert data == (tmp_path / "a" / "corpus" / "in.jsonl").read_bytes()
+    assert (tmp_path / "a" / "clusters.jsonl").read_bytes() == (
+        tmp_path / "b" / "clusters.jsonl"
+    ).read_bytes()
+
+
+def test_records_are_written_back_unchanged_but_for_the_text(tmp_path: Path) -> None:
+    text = RUDAW.read_text(encoding="utf-8")
+    expected = (ROOT / "samples" / "rudaw-article.expected.txt").read_text(encoding="utf-8")
+    record = {"url": "https://www.rudaw.net/a", "text": text, "meta": {"n": 1, "é": [1.5, None]}}
+    source = open_source([corpus_file(tmp_path, [record])])
+    summary = write_corpus(source, tmp_path / "out", options=SERIAL)
+    line = (tmp_path / "out" / "corpus" / "in.jsonl").read_text(encoding="utf-8")
+    assert json.loads(line) == {**record, "text": expected}
+    assert summary.bytes_removed.clean == len(text.encode()) - len(expected.encode())
+    saved = json.loads((tmp_path / "out" / "summary.json").read_text(encoding="utf-8"))
+    assert saved["documents_in"] == saved["documents_out"] == 1
+    assert saved["band_choice"]["bands"] * saved["band_choice"]["rows"] <= 128
+    assert {"read", "output", "total"} <= set(saved["timings"])
+    assert saved["peak_memory"] > 0
+
+
+def test_a_directory_of_text_files(tmp_path: Path) -> None:
+    records = planted()[0][:3]
+    root = tmp_path / "site"
+    (root / "sub").mkdir(parents=True)
+    (root / "a.txt").write_text(records[0]["text"], encoding="utf-8")
+    (root / "sub" / "b.txt").write_bytes(records[0]["text"].replace(" ", "\r\n", 3).encode())
+    (root / "sub" / "c.txt").write_text(records[1]["text"] + "\r\n", encoding="utf-8")
+    (root / "notes.md").write_text("ignored", encoding="utf-8")
+    summary = write_corpus(open_source([root]), tmp_path / "out", options=SERIAL)
+    assert summary.documents_in == 3
+    out = tmp_path / "out" / "corpus"
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob("*.txt")) == [
+        "a.txt",
+        "sub/c.txt",
+    ]
+    assert (out / "sub" / "c.txt").read_bytes() == (root / "sub" / "c.txt").read_bytes()
+    line = (tmp_path / "out" / "clusters.jsonl").read_text(encoding="utf-8").splitlines()[1]
+    assert json.loads(line)["id"] == "sub/b.txt"
+    assert json.loads(line)["kept"] == "a.txt"
+
+
+def test_parquet_in_parquet_out(tmp_path: Path) -> None:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    records = planted()[0][:30] + planted()[0][60:70]
+    path = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(records), path)
+    summary = write_corpus(open_source([path], id_field="id"), tmp_path / "out", options=SERIAL)
+    table = pq.read_table(tmp_path / "out" / "corpus" / "in.parquet")
+    assert table.schema == pq.read_schema(path)
+    assert table.num_rows == summary.documents_out < len(records)
+    by_id = {r["id"]: r for r in records}
+    for row in table.to_pylist():
+        assert row == by_id[row["id"]]
+
+
+def test_a_one_shot_generator_is_spooled_and_read_again() -> None:
+    records, expected = planted()
+
+    def generate() -> Iterator[dict[str, Any]]:
+        yield from records
+
+    with dedupe_corpus(generate(), options=SERIAL, id_field="id") as result:
+        assert len(list(result)) == len(records) - 40
+        assert clusters_of(result.cluster_members()) == expected
+
+
+# ---- bad records ----
+
+
+def bad_file(tmp_path: Path) -> Path:
+    good = [json.dumps({"text": f"document number {i} " * 20}) for i in range(4)]
+    lines = [good[0], good[1], "{not json", json.dumps({"body": "x"}), "", good[2]]
+    lines += [json.dumps({"text": 5}), "[1, 2]", good[3]]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def test_a_bad_record_stops_the_run_with_file_and_line(tmp_path: Path) -> None:
+    path = bad_file(tmp_path)
+    with pytest.raises(InputError, match=r"in\.jsonl:3: invalid JSON"):
+        write_corpus(open_source([path]), tmp_path / "out", options=SERIAL)
+    assert not (tmp_path / "out").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["in.jsonl"]
+
+
+def test_bad_records_are_skipped_and_counted(tmp_path: Path) -> None:
+    path = bad_file(tmp_path)
+    options = CorpusOptions(workers=1, on_error=OnError.SKIP)
+    summary = write_corpus(open_source([path]), tmp_path / "out", options=options)
+    assert summary.bad_records == 4
+    assert summary.documents_in == summary.documents_out == 4
+    assert [m.split(": ")[0].rsplit("/", 1)[-1] for m in summary.bad_record_examples] == [
+        "in.jsonl:3",
+        "in.jsonl:4",
+        "in.jsonl:7",
+        "in.jsonl:8",
+    ]
+    assert "no 'text' field" in summary.bad_record_examples[1]
+    assert "is int, not a string" in summary.bad_record_examples[2]
+    ids = [
+        json.loads(line)["text"].split()[2]
+        for line in (tmp_path / "out" / "corpus" / "in.jsonl").read_text().splitlines()
+    ]
+    assert ids == ["0", "1", "2", "3"]
+
+
+# ---- atomic output ----
+
+
+class Interrupted:
+    """A JSON Lines source interrupted (as by Ctrl-C) on every third reading."""
+
+    def __init__(self, source: JsonlSource) -> None:
+        self.inner = source
+        self.format = source.format
+        self.text_field = source.text_field
+        self.names = source.names
+        self.paths = source.paths
+        self.readings = 0
+
+    def __iter__(self) -> Iterator[Item]:
+        self.readings += 1
+        for n, item in enumerate(self.inner):
+            if self.readings % 3 == 0 and n == 50:
+                raise KeyboardInterrupt
+            yield item
+
+
+def test_an_interrupted_run_leaves_no_output_that_looks_complete(tmp_path: Path) -> None:
+    records = planted()[0]
+    source = open_source([corpus_file(tmp_path, records)], id_field="id")
+    assert isinstance(source, JsonlSource)
+    write_corpus(source, tmp_path / "out", options=SERIAL)
+    before = outputs(tmp_path / "out")
+    interrupted = Interrupted(source)
+    with pytest.raises(KeyboardInterrupt):
+        write_corpus(interrupted, tmp_path / "new", options=SERIAL)
+    with pytest.raises(KeyboardInterrupt):
+        write_corpus(interrupted, tmp_path / "out", options=SERIAL, overwrite=True)
+    assert interrupted.readings == 6
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out"]
+    assert outputs(tmp_path / "out") == before
+    with pytest.raises(OutputError, match="already exists"):
+        write_corpus(source, tmp_path / "out", options=SERIAL)
+
+
+# ---- adversarial input ----
+
+
+@pytest.mark.slow
+def test_twenty_thousand_identical_documents_make_a_linear_number_of_pairs() -> None:
+    n = 20_000
+    records = [{"text": "the same short document, again and again and again"}] * n
+    records.append({"text": "one different document with words of its own, unlike the rest"})
+    options = CorpusOptions(workers=1, chunk_size=2048, boilerplate=None, clean=None)
+    with dedupe_corpus(records, options=options) as result:
+        out = list(result)
+        summary = result.summary
+    assert summary.candidate_pairs == n - 1
+    assert summary.verified_pairs == n - 1
+    assert [r["text"] for r in out] == [records[0]["text"], records[-1]["text"]]
+    assert summary.clusters == 1
+    assert summary.duplicates == n - 1
+
+
+# ---- command line ----
+
+
+def test_cli_writes_the_corpus_and_prints_the_band_choice(tmp_path: Path) -> None:
+    path = corpus_file(tmp_path, planted()[0])
+    result = CliRunner().invoke(
+        corpus,
+        [str(path), "-o", str(tmp_path / "out"), "--id-field", "id", "--workers", "1"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    assert "LSH: " in result.stderr
+    assert "bands x" in result.stderr
+    assert "near-duplicates dropped" in result.stderr
+    lines = (tmp_path / "out" / "corpus" / "in.jsonl").read_text().splitlines()
+    assert len(lines) == 80
+    assert len((tmp_path / "out" / "clusters.jsonl").read_text().splitlines()) == 60
+
+
+def test_cli_stages_can_be_turned_off(tmp_path: Path) -> None:
+    path = corpus_file(tmp_path, planted()[0])
+    args = [str(path), "-o", str(tmp_path / "out"), "--workers", "1", "-q"]
+    result = CliRunner().invoke(
+        corpus, [*args, "--no-near-dups", "--no-boilerplate", "--no-clean"], catch_exceptions=False
+    )
+    assert result.exit_code == 0
+    assert result.stderr == ""
+    written = (tmp_path / "out" / "corpus" / "in.jsonl").read_text().splitlines()
+    assert [json.loads(line) for line in written] == planted()[0]
+    assert (tmp_path / "out" / "clusters.jsonl").read_text() == ""
+
+
+def test_cli_bad_record_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    path = bad_file(tmp_path)
+    result = CliRunner().invoke(
+        corpus, [str(path), "-o", str(tmp_path / "out"), "--workers", "1"], catch_exceptions=False
+    )
+    assert result.exit_code == 2
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("dedupe: error: ")
+    assert "in.jsonl:3: invalid JSON" in last
+    assert not (tmp_path / "out").exists()
+    skipped = CliRunner().invoke(
+        corpus,
+        [str(path), "-o", str(tmp_path / "out"), "--workers", "1", "--on-error", "skip"],
+        catch_exceptions=False,
+    )
+    assert skipped.exit_code == 0
+    assert "bad records skipped" in skipped.stderr
