@@ -296,6 +296,8 @@ def clean(
     the file (--in-place); the report goes to stderr. Exit status: 0 done,
     1 --check found something to remove, 2 bad usage or unreadable input.
     """
+    if not files and sys.stdin.isatty():
+        raise click.UsageError("no input: name a FILE, or pipe text in ('-' reads the terminal)")
     sources = list(files) or [STDIN]
     decode_errors = DecodeErrors(errors)
     _check_usage(

@@ -116,7 +116,8 @@ def atomic_write(path: Path, data: bytes, *, backup_suffix: str | None = None) -
 
     A symlink is followed: its target is replaced. An existing file keeps its
     permission bits; a new one gets the usual ``0o666`` less the umask. With
-    ``backup_suffix`` an existing file is first copied to ``PATH + suffix``.
+    ``backup_suffix`` an existing file is first copied next to it, its name
+    plus the suffix (timestamps and permissions kept).
     On any failure the temporary file is removed, ``path`` is left as it was,
     and :class:`OutputError` names the path.
     """
