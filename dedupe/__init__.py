@@ -10,7 +10,17 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from dedupe.boilerplate import BoilerplateOptions, BoilerplateParagraph
     from dedupe.clean import CleanOptions, CleanResult, Removal, RepeatedBlock, clean
+    from dedupe.corpus import (
+        ClusterMember,
+        CorpusOptions,
+        CorpusResult,
+        CorpusSummary,
+        OnError,
+        dedupe_corpus,
+        write_corpus,
+    )
     from dedupe.errors import (
         DedupeError,
         IndexStoreError,
@@ -28,15 +38,23 @@ if TYPE_CHECKING:
         NearDuplicateIndex,
     )
     from dedupe.minhash import signatures
+    from dedupe.neardups import NearDupOptions
     from dedupe.paragraphs import Paragraph, ParagraphMode
+    from dedupe.readers import open_source
     from dedupe.verify import Method
 
 __version__ = "0.1.0"
 
 _LAZY = {
+    "BoilerplateOptions": "dedupe.boilerplate",
+    "BoilerplateParagraph": "dedupe.boilerplate",
     "BoilerplateRemoval": "dedupe.index",
     "CleanOptions": "dedupe.clean",
     "CleanResult": "dedupe.clean",
+    "ClusterMember": "dedupe.corpus",
+    "CorpusOptions": "dedupe.corpus",
+    "CorpusResult": "dedupe.corpus",
+    "CorpusSummary": "dedupe.corpus",
     "DedupeError": "dedupe.errors",
     "Extractor": "dedupe.html",
     "HtmlCleanResult": "dedupe.html",
@@ -47,7 +65,9 @@ _LAZY = {
     "InputError": "dedupe.errors",
     "KeepPolicy": "dedupe.groups",
     "Method": "dedupe.verify",
+    "NearDupOptions": "dedupe.neardups",
     "NearDuplicateIndex": "dedupe.index",
+    "OnError": "dedupe.corpus",
     "OptionsError": "dedupe.errors",
     "OutputError": "dedupe.errors",
     "Paragraph": "dedupe.paragraphs",
@@ -56,13 +76,22 @@ _LAZY = {
     "RepeatedBlock": "dedupe.clean",
     "clean": "dedupe.clean",
     "clean_html": "dedupe.html",
+    "dedupe_corpus": "dedupe.corpus",
+    "open_source": "dedupe.readers",
     "signatures": "dedupe.minhash",
+    "write_corpus": "dedupe.corpus",
 }
 
 __all__ = [
+    "BoilerplateOptions",
+    "BoilerplateParagraph",
     "BoilerplateRemoval",
     "CleanOptions",
     "CleanResult",
+    "ClusterMember",
+    "CorpusOptions",
+    "CorpusResult",
+    "CorpusSummary",
     "DedupeError",
     "Extractor",
     "HtmlCleanResult",
@@ -73,7 +102,9 @@ __all__ = [
     "InputError",
     "KeepPolicy",
     "Method",
+    "NearDupOptions",
     "NearDuplicateIndex",
+    "OnError",
     "OptionsError",
     "OutputError",
     "Paragraph",
@@ -83,7 +114,10 @@ __all__ = [
     "__version__",
     "clean",
     "clean_html",
+    "dedupe_corpus",
+    "open_source",
     "signatures",
+    "write_corpus",
 ]
 
 
