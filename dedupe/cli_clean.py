@@ -161,6 +161,13 @@ def _check_usage(
             raise click.UsageError(f"two inputs would both be written to {output_dir / twice[0]}")
 
 
+def _read(source: str, options: ReadOptions) -> tuple[str, str]:
+    """The name reports and errors give ``source``, and its text."""
+    if source == STDIN:
+        return "stdin", decode(sys.stdin.buffer.read(options.max_bytes + 1), "stdin", options)
+    return source, read_text(Path(source), options)
+
+
 def _destination(
     source: str, *, output: str | None, output_dir: Path | None, in_place: bool
 ) -> Path | None:
@@ -314,6 +321,7 @@ def clean(
         report_file=report_file,
     )
     read_options = ReadOptions(errors=decode_errors, max_bytes=max_bytes)
+    record_field = ("text" if field is None else field) if jsonl else None
     cleaner = partial(
         clean_text,
         threshold=threshold,
@@ -338,24 +346,18 @@ def clean(
         except OSError as exc:
             raise OutputError(f"{output_dir}: cannot create ({exc.strerror or exc})") from None
     for source in sources:
-        if source == STDIN:
-            name = "stdin"
-            data = sys.stdin.buffer.read(read_options.max_bytes + 1)
-            text = decode(data, name, read_options)
-        else:
-            name = source
-            text = read_text(Path(source), read_options)
-        cleaned, results = _clean_one(
-            text, name, field=(field or "text") if jsonl else None, cleaner=cleaner
-        )
-        destination = _destination(source, output=output, output_dir=output_dir, in_place=in_place)
-        if check or (in_place and cleaned == text):
-            pass
-        elif destination is None:
-            stdout.write(cleaned.encode("utf-8"))
-            stdout.flush()
-        else:
-            atomic_write(destination, cleaned.encode("utf-8"), backup_suffix=backup)
+        name, text = _read(source, read_options)
+        cleaned, results = _clean_one(text, name, field=record_field, cleaner=cleaner)
+        if not check and not (in_place and cleaned == text):
+            data = cleaned.encode("utf-8")
+            destination = _destination(
+                source, output=output, output_dir=output_dir, in_place=in_place
+            )
+            if destination is None:
+                stdout.write(data)
+                stdout.flush()
+            else:
+                atomic_write(destination, data, backup_suffix=backup)
         # Reported once written, so a report never describes an output that failed.
         for result_name, result in results:
             report.add(result_name, result)
