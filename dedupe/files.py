@@ -7,8 +7,9 @@ a UTF-8 byte-order mark stay in the text and are written back byte for byte
 Outputs are written to a temporary file in the target's directory, flushed to
 disk and renamed over the target, so a reader (or a crash) only ever sees the
 old file or the complete new one. The temporary file is hidden and named
-``.NAME.<random>.dedupe-tmp``; a process killed at the wrong moment can leave
-one behind, never a half-written ``NAME``.
+``.NAME.<random>.dedupe-tmp``: any failure removes it, and only a process
+killed outright (SIGKILL, power loss) can leave one behind; never a
+half-written ``NAME``.
 
 Test hook: when the environment variable ``DEDUPE_TEST_PAUSE_BEFORE_RENAME``
 holds a number of seconds, :func:`atomic_write` sleeps that long between

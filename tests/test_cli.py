@@ -304,6 +304,14 @@ def test_jsonl_other_field_in_place(tmp_path: Path) -> None:
     assert list(cleaned) == ["url", "body", "n"]
 
 
+def test_jsonl_from_stdin_to_stdout() -> None:
+    record = {"text": SEED.read_text(encoding="utf-8"), "lang": "en"}
+    result = run("clean", "--jsonl", "-o", "-", "-", stdin=json.dumps(record).encode())
+    assert result.exit_code == 0
+    assert json.loads(result.stdout_bytes) == {**record, "text": EXPECTED.read_text("utf-8")}
+    assert result.stderr.startswith(f"stdin:1\n{SEED_BLOCK}\n")
+
+
 @pytest.mark.parametrize(
     ("line", "message"),
     [
