@@ -132,6 +132,13 @@ def _word_diff(kept: str, removed: str) -> list[Piece]:
     return pieces
 
 
+def _near_diff(r: Removal) -> list[Piece]:
+    """The word diff of a near-duplicate against its twin(s); empty for other methods."""
+    if r.method is not Method.NEAR:
+        return []
+    return _word_diff(" ".join(t.text for t in r.twins), r.paragraph.text)
+
+
 def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
     source = _printable(source)
     if not result.removed:
@@ -164,9 +171,8 @@ def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
                 (_excerpt(r.paragraph.text), "dim"),
                 ("\n", ""),
             ]
-            if r.method is Method.NEAR and (
-                diff := _word_diff(" ".join(t.text for t in r.twins), r.paragraph.text)
-            ):
+            diff = _near_diff(r)
+            if diff:
                 pieces += [("    ", ""), *diff, ("\n", "")]
     pieces.append((f"{_summary(result)}\n", "bold"))
     return pieces
@@ -288,6 +294,8 @@ h1 { font-size: 1.4em; } h2 { font-size: 1.15em; border-bottom: 1px solid #ccc; 
 .removed .body { color: #9a2a2a; }
 .note { display: block; font-size: 0.85em; color: #555; }
 .note a { color: #2458a6; }
+.words .gone { color: #9a2a2a; text-decoration: line-through; }
+.words .new { color: #1d6b2c; font-weight: bold; }
 """.strip()
 
 
@@ -297,6 +305,22 @@ def _anchor(section: int, p: Paragraph) -> str:
 
 def _link(section: int, p: Paragraph, label: str) -> str:
     return f'<a href="#{_anchor(section, p)}">{html.escape(label)}</a>'
+
+
+_WORD_CLASSES = {"bold red": "gone", "bold green": "new"}
+
+
+def _html_word_diff(removal: Removal) -> str:
+    pieces = _near_diff(removal)
+    if not pieces:
+        return ""
+    words = "".join(
+        f'<span class="{_WORD_CLASSES[style]}">{html.escape(text)}</span>'
+        if style
+        else html.escape(text)
+        for text, style in pieces
+    )
+    return f'<span class="note words">{words}</span>'
 
 
 def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
@@ -328,7 +352,7 @@ def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
         if removal is not None:
             twins = " + ".join(_link(section, t, _paragraph_label(t)) for t in removal.twins)
             note = f"repeats {twins} ({_method_label(removal)}, {removal.similarity:.4f})"
-            body = f'<del>{body}</del><span class="note">{note}</span>'
+            body = f'<del>{body}</del><span class="note">{note}</span>{_html_word_diff(removal)}'
             css = "p removed"
         elif p.index in copies:
             again = ", ".join(_link(section, c, _paragraph_label(c)) for c in copies[p.index])

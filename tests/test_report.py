@@ -199,3 +199,8 @@ def test_html_escapes_scraped_text() -> None:
     assert '<a href="http' not in page
     assert "<b>name" not in page
     assert "&lt;script&gt;steal()&lt;/script&gt;" in page
+
+
+def test_html_shows_the_word_diff_of_a_near_duplicate(near: CleanResult) -> None:
+    page = format_html([("near.txt", near)])
+    assert '<span class="gone">[-January,-] </span><span class="new">{+February,+} </span>' in page
