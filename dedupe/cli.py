@@ -24,6 +24,7 @@ from dedupe.errors import DedupeError
 # Command name -> "module:attribute" of its click command.
 COMMANDS = {
     "clean": "dedupe.cli_clean:clean",
+    "corpus": "dedupe.cli_corpus:corpus",
     "index": "dedupe.cli_index:index",
 }
 

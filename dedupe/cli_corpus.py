@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -28,24 +27,13 @@ from rich.table import Table
 from dedupe.boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, BoilerplateOptions
 from dedupe.candidates import BandChoice
 from dedupe.clean import CleanOptions
+from dedupe.cli import OneLineError
 from dedupe.corpus import DEFAULT_CHUNK_SIZE, CorpusOptions, CorpusSummary, OnError, write_corpus
 from dedupe.errors import DedupeError
 from dedupe.groups import KeepPolicy
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from dedupe.neardups import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
 from dedupe.readers import open_source
-
-USAGE_EXIT = 2
-
-
-class CorpusError(click.ClickException):
-    """A :class:`DedupeError` shown as ``dedupe: error: MESSAGE``, exit status 2."""
-
-    exit_code = USAGE_EXIT
-
-    def show(self, file: Any = None) -> None:
-        message = " ".join(self.format_message().splitlines())
-        click.echo(f"dedupe: error: {message}", file=file, err=file is None)
 
 
 def format_band_choice(choice: BandChoice) -> str:
@@ -130,11 +118,14 @@ class RichProgress:
 
 
 @click.command("corpus")
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.argument(
+    "inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path)
+)
 @click.option(
     "-o",
     "--output",
     "out_dir",
+    metavar="OUT_DIR",
     required=True,
     type=click.Path(path_type=Path),
     help="Output directory (written beside it, renamed when complete).",
@@ -280,6 +271,6 @@ def corpus(
         else:
             summary = write_corpus(source, out_dir, options=options, overwrite=overwrite)
     except DedupeError as exc:
-        raise CorpusError(str(exc)) from None
+        raise OneLineError(str(exc)) from None
     if not quiet:
         console.print(summary_table(summary, out_dir))

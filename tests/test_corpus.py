@@ -554,3 +554,13 @@ def test_cli_bad_record_is_one_line_and_exit_2(tmp_path: Path) -> None:
     )
     assert skipped.exit_code == 0
     assert "bad records skipped" in skipped.stderr
+
+
+def test_corpus_is_a_dedupe_command(tmp_path: Path) -> None:
+    from dedupe.cli import main
+
+    missing = tmp_path / "missing.jsonl"
+    result = CliRunner().invoke(main, ["corpus", str(missing), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert result.stderr == f"dedupe: error: {missing}: no such file or directory\n"
+    assert "corpus" in CliRunner().invoke(main, ["--help"]).output
