@@ -41,6 +41,7 @@ from dedupe.index.base import (
 
 _HEADER = b"SQLite format 3\x00"
 _IN_CHUNK = 500
+_COMPOUND_MAX = 250  # SQLite allows 500 terms in a compound SELECT
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS dedupe_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -187,21 +188,21 @@ class SQLiteStore:
     # -- reading -----------------------------------------------------------------
 
     def _candidates(self, cur: sqlite3.Cursor, bands: Sequence[int]) -> list[tuple[str, bytes]]:
-        found: set[int] = set()
-        for band, key in enumerate(bands):
-            rows = cur.execute("SELECT doc FROM bands WHERE band = ? AND key = ?", (band, key))
-            found.update(row[0] for row in rows)
-        ordered = sorted(found)
-        out: list[tuple[str, bytes]] = []
-        for i in range(0, len(ordered), _IN_CHUNK):
-            chunk = ordered[i : i + _IN_CHUNK]
-            marks = ",".join("?" * len(chunk))
-            out.extend(
-                cur.execute(
-                    f"SELECT id, shingles FROM docs WHERE n IN ({marks}) ORDER BY n", chunk
-                ).fetchall()
+        # One statement: a UNION of primary-key lookups, one per band (a row-value
+        # IN list would scan the table instead).
+        found: dict[int, tuple[str, bytes]] = {}
+        numbered = list(enumerate(bands))
+        for i in range(0, len(numbered), _COMPOUND_MAX):
+            chunk = numbered[i : i + _COMPOUND_MAX]
+            lookups = " UNION ".join(
+                ["SELECT doc FROM bands WHERE band = ? AND key = ?"] * len(chunk)
             )
-        return out
+            rows = cur.execute(
+                f"SELECT n, id, shingles FROM docs WHERE n IN ({lookups})",
+                [v for pair in chunk for v in pair],
+            )
+            found.update((n, (doc_id, blob)) for n, doc_id, blob in rows)
+        return [found[n] for n in sorted(found)]
 
     def candidates(self, bands: Sequence[int]) -> list[tuple[str, bytes]]:
         if not bands:
