@@ -29,6 +29,7 @@ import resource
 import shutil
 import tempfile
 import time
+from array import array
 from collections import deque
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -298,9 +299,10 @@ class _Spool:
 class _Documents:
     """A few numbers per document, gathered in the read pass."""
 
-    lengths: list[int] = field(default_factory=list)
-    sites: list[int] = field(default_factory=list)
-    keep_values: list[float] = field(default_factory=list)
+    # Typed arrays: 8 bytes a document, not a Python object each.
+    lengths: array[int] = field(default_factory=lambda: array("q"))
+    sites: array[int] = field(default_factory=lambda: array("q"))
+    keep_values: array[float] = field(default_factory=lambda: array("d"))
     site_names: list[str] = field(default_factory=list)
     site_numbers: dict[str, int] = field(default_factory=dict)
     bad: int = 0
@@ -328,11 +330,11 @@ def _keep_rank(docs: _Documents, options: CorpusOptions) -> npt.NDArray[np.int64
     n = len(docs.lengths)
     position = np.arange(n, dtype=np.int64)
     if options.keep_by is not None:
-        values = np.array(docs.keep_values, dtype=np.float64)
+        values = np.frombuffer(docs.keep_values, dtype=np.float64)
         missing = np.isnan(values)
         order = np.lexsort((position, -np.where(missing, 0.0, values), missing))
     elif options.keep is KeepPolicy.LONGEST:
-        order = np.lexsort((position, -np.array(docs.lengths, dtype=np.int64)))
+        order = np.lexsort((position, -np.frombuffer(docs.lengths, dtype=np.int64)))
     else:
         return position
     rank = np.empty(n, dtype=np.int64)
@@ -474,7 +476,7 @@ class CorpusResult:
         if keys is not None and options.boilerplate is not None:
             started = time.perf_counter()
             self._progress.start("boilerplate", None)
-            sites = np.array(self._docs.sites, dtype=np.int64)
+            sites = np.frombuffer(self._docs.sites, dtype=np.int64)
             self._boilerplate = count_boilerplate(keys, sites, kept, options.boilerplate)
             self._timed("boilerplate", started)
 
@@ -619,6 +621,8 @@ class CorpusResult:
         self._finish(out, cut_bytes, clean_bytes, emptied)
 
     def _finish(self, out: int, cut_bytes: int, clean_bytes: int, emptied: int) -> None:
+        # Workers count in RUSAGE_CHILDREN only once they have exited.
+        self._executor.close()
         own, workers = _peak_memory()
         self._timings["total"] = round(time.perf_counter() - self._started, 3)
         dropped = self.clusters.dropped

@@ -3,6 +3,7 @@ determinism, boilerplate on a crawl-like set, inputs, bad records, atomic output
 
 from __future__ import annotations
 
+import functools
 import gzip
 import itertools
 import json
@@ -35,11 +36,14 @@ NGRAM = 5
 SERIAL = CorpusOptions(workers=1)
 
 
+@functools.cache
+def shingles(text: str) -> frozenset[int]:
+    return frozenset(document_shingles(text, NGRAM).tolist())
+
+
 def exact(a: str, b: str) -> float:
     """The oracle: Jaccard of the full shingle sets, as frozensets."""
-    sa = frozenset(document_shingles(a, NGRAM).tolist())
-    sb = frozenset(document_shingles(b, NGRAM).tolist())
-    return jaccard(sa, sb)
+    return jaccard(shingles(a), shingles(b))
 
 
 def edit(words: list[str], rng: random.Random, count: int, span: range | None = None) -> list[str]:
