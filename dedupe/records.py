@@ -69,7 +69,8 @@ def _field_span(line: str, field: str) -> tuple[int, int, object] | None:
     Raises ``ValueError`` when ``line`` is not exactly one JSON object. Like
     :func:`json.loads`, the last of repeated keys wins.
     """
-    i = _skip(line, 0)
+    # A byte-order mark (from Windows tools) may precede the first record.
+    i = _skip(line, 1 if line.startswith("\ufeff") else 0)
     if not line.startswith("{", i):
         raise ValueError(f"expected '{{' at column {i + 1}")
     i = _skip(line, i + 1)

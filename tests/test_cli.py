@@ -304,6 +304,17 @@ def test_jsonl_other_field_in_place(tmp_path: Path) -> None:
     assert list(cleaned) == ["url", "body", "n"]
 
 
+def test_jsonl_keeps_a_byte_order_mark_and_crlf(tmp_path: Path) -> None:
+    path = tmp_path / "pages.jsonl"
+    record = json.dumps({"text": SEED.read_text(encoding="utf-8")})
+    path.write_bytes(f"\ufeff{record}\r\n{record}\r\n".encode())
+    result = run("clean", "--jsonl", "--in-place", path)
+    assert result.exit_code == 0
+    cleaned = json.dumps(EXPECTED.read_text(encoding="utf-8"), ensure_ascii=False)
+    expected = f'\ufeff{{"text": {cleaned}}}\r\n{{"text": {cleaned}}}\r\n'
+    assert path.read_bytes() == expected.encode()
+
+
 def test_jsonl_from_stdin_to_stdout() -> None:
     record = {"text": SEED.read_text(encoding="utf-8"), "lang": "en"}
     result = run("clean", "--jsonl", "-o", "-", "-", stdin=json.dumps(record).encode())
