@@ -18,6 +18,7 @@ import click
 
 from dedupe.clean import CleanOptions, CleanResult
 from dedupe.clean import clean as clean_text
+from dedupe.cli_index import boilerplate_cleaner, check_clean_usage, page_text
 from dedupe.errors import OutputError
 from dedupe.files import (
     DEFAULT_MAX_BYTES,
@@ -268,6 +269,18 @@ def _destination(
     help="Input that is not UTF-8: refuse it, or read bad bytes as U+FFFD.",
 )
 @click.option(
+    "--html",
+    is_flag=True,
+    help="Read every input as HTML and clean its extracted text (default: *.html, *.htm).",
+)
+@click.option(
+    "--index",
+    "index_url",
+    metavar="INDEX",
+    help="Also cut what INDEX learned is boilerplate on --site.",
+)
+@click.option("--site", metavar="HOST", help="The site whose boilerplate --index cuts.")
+@click.option(
     "--max-bytes",
     type=int,
     default=DEFAULT_MAX_BYTES,
@@ -295,6 +308,9 @@ def clean(
     num_perm: int,
     seed: int,
     errors: str,
+    html: bool,
+    index_url: str | None,
+    site: str | None,
     max_bytes: int,
 ) -> None:
     """Remove repeated and near-repeated paragraphs from each FILE ('-' or none: stdin).
@@ -320,9 +336,10 @@ def clean(
         quiet=quiet,
         report_file=report_file,
     )
+    check_clean_usage(sources, html=html, in_place=in_place, index_url=index_url, site=site)
     read_options = ReadOptions(errors=decode_errors, max_bytes=max_bytes)
     record_field = ("text" if field is None else field) if jsonl else None
-    cleaner = partial(
+    cleaner: Callable[[str], CleanResult] = partial(
         clean_text,
         threshold=threshold,
         shingle_size=shingle_size,
@@ -333,6 +350,9 @@ def clean(
         num_perm=num_perm,
         seed=seed,
     )
+    if index_url is not None and site is not None:
+        explain = not quiet and report_kind == "text"
+        cleaner = boilerplate_cleaner(cleaner, index_url=index_url, site=site, explain=explain)
     stdout = sys.stdout.buffer
     report = Report(
         None if quiet else report_kind,
@@ -347,6 +367,7 @@ def clean(
             raise OutputError(f"{output_dir}: cannot create ({exc.strerror or exc})") from None
     for source in sources:
         name, text = _read(source, read_options)
+        text = page_text(source, text, html=html)
         cleaned, results = _clean_one(text, name, field=record_field, cleaner=cleaner)
         if not check and not (in_place and cleaned == text):
             data = cleaned.encode("utf-8")

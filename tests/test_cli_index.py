@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -111,3 +112,54 @@ def test_errors_are_one_line_exit_2(tmp_path: Path, files: dict[str, Path]) -> N
     unreadable = run("index", "add", tmp_path / "seen.db", tmp_path / "nope.txt")
     assert unreadable.exit_code == 2
     assert unreadable.output.startswith("dedupe: error: ")
+
+
+def test_clean_with_learned_boilerplate(tmp_path: Path) -> None:
+    index = tmp_path / "site.db"
+    crawled = []
+    for i in range(3):
+        path = tmp_path / f"crawled{i}.txt"
+        rng = random.Random(i)
+        words = "the vote on roads schools water and power was delayed again by the council"
+        body = [" ".join(rng.choices(words.split(), k=40)) for _ in range(4)]
+        path.write_text("\n".join(body + LINES[23:29]), encoding="utf-8")
+        crawled.append(path)
+    assert run("index", "add", "--site", "www.rudaw.net", index, *crawled).exit_code == 0
+    seed = tmp_path / "seed.txt"
+    seed.write_text("\n".join(LINES), encoding="utf-8")
+
+    result = run("clean", "--index", index, "--site", "www.rudaw.net", seed)
+    assert result.exit_code == 0
+    assert result.stdout == "\n".join(LINES[:12])
+    assert "boilerplate of www.rudaw.net: line 24 (in 3 of 3 indexed documents)" in result.stderr
+    assert result.stderr.count("boilerplate of www.rudaw.net") == 6
+
+    other_site = run("clean", "--index", index, "--site", "example.org", seed)
+    assert other_site.stdout == "\n".join(LINES[:12] + LINES[23:29])
+
+    alone = run("clean", "--index", index, seed)
+    assert alone.exit_code == 2
+    assert "--index and --site go together" in alone.output
+    missing = run("clean", "--index", tmp_path / "none.db", "--site", "x", seed)
+    assert (missing.exit_code, missing.stderr) == (
+        2,
+        f"dedupe: error: no index at {tmp_path / 'none.db'}\n",
+    )
+
+
+def test_clean_html(tmp_path: Path, files: dict[str, Path]) -> None:
+    pytest.importorskip("trafilatura")
+    page = tmp_path / "twice.htm"
+    body = "".join(f"<p>{line}</p>" for line in LINES[:23])  # the body twice
+    page.write_text(f"<html><body><article>{body}</article></body></html>", encoding="utf-8")
+    result = run("clean", page)
+    assert result.exit_code == 0
+    assert result.stdout.splitlines() == LINES[:12]
+    as_html = tmp_path / "page.txt"
+    as_html.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+    assert run("clean", "--html", as_html).stdout.splitlines() == LINES[:12]
+    assert run("clean", as_html).stdout.startswith("<html>")
+    refused = run("clean", "--in-place", page)
+    assert refused.exit_code == 2
+    assert "--in-place" in refused.output
+    assert page.read_text(encoding="utf-8").startswith("<html>")

@@ -209,7 +209,11 @@ class NearDuplicateIndex:
         """:func:`dedupe.clean` of ``text``, then, with ``site``, the removal of the
         paragraphs this index has learned are boilerplate on that site (see
         :class:`BoilerplateOptions`). Does not add ``text`` to the index."""
-        cleaned = clean_with(text, options or CleanOptions())
+        return self.remove_boilerplate(clean_with(text, options or CleanOptions()), site=site)
+
+    def remove_boilerplate(self, cleaned: CleanResult, *, site: str | None) -> IndexCleanResult:
+        """The kept paragraphs of ``cleaned`` that are ``site`` boilerplate, cut
+        out as well (nothing more without a ``site``)."""
         removed = {r.paragraph.index for r in cleaned.removed}
         found: list[BoilerplateRemoval] = []
         if site is not None:
@@ -227,7 +231,7 @@ class NearDuplicateIndex:
             ]
         gone = removed | {b.paragraph.index for b in found}
         return IndexCleanResult(
-            text=join_kept(text, cleaned.paragraphs, gone) if found else cleaned.text,
+            text=join_kept(cleaned.original, cleaned.paragraphs, gone) if found else cleaned.text,
             cleaned=cleaned,
             boilerplate=tuple(found),
             site=site,
