@@ -247,7 +247,10 @@ def test_first_bad_input_stops_the_run(tmp_path: Path) -> None:
         ["SEED_AGAIN"],
     ],
 )
-def test_bad_usage_is_one_line_and_touches_nothing(tmp_path: Path, args: list[str]) -> None:
+def test_bad_usage_is_one_line_and_touches_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
     path = seed_copy(tmp_path)
     args = [str(path) if a == "SEED_AGAIN" else a for a in args]
     result = run("clean", path, *args)
