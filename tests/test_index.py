@@ -304,3 +304,21 @@ def test_redis_foreign_meta_is_refused(redis_server: RedisServer) -> None:
     redis_server.client.flushall()
     with pytest.raises(IndexStoreError, match="no index"):
         NearDuplicateIndex.existing(redis_server.url)
+
+
+def test_public_names() -> None:
+    import dedupe
+
+    for name in (
+        "BoilerplateRemoval",
+        "Extractor",
+        "HtmlCleanResult",
+        "IndexCleanResult",
+        "IndexMatch",
+        "IndexStats",
+        "NearDuplicateIndex",
+        "clean_html",
+    ):
+        assert name in dedupe.__all__
+        assert getattr(dedupe, name) is not None
+    assert dedupe.__all__ == sorted(dedupe.__all__)
