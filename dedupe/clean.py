@@ -7,6 +7,7 @@ decisions -> alignment inside repeated blocks -> cleaned text and report data.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
@@ -167,21 +168,56 @@ def _result(
     )
 
 
+def _decide(
+    units: Sequence[Unit], comparable: Sequence[Unit], options: CleanOptions
+) -> dict[int, Decision]:
+    """One pass of the decision stages over ``units`` (in text order)."""
+    decisions = find_duplicates(units, options.groups())
+    decisions |= find_pieces(
+        units, decisions, min_words=options.min_words, shingle_size=options.shingle_size
+    )
+    return align(comparable, decisions, threshold=options.threshold)
+
+
+def _settle(
+    units: Sequence[Unit], comparable: Sequence[Unit], options: CleanOptions
+) -> dict[int, Decision]:
+    """Decisions whose kept paragraphs, cleaned again, lose nothing more.
+
+    A paragraph can be held back in one pass only because another one named it
+    as its twin. Passes over the kept paragraphs repeat until one removes
+    nothing, so cleaning the output again changes nothing. When a pass removes
+    a twin, its dependents with the same key follow it to the new twin; the
+    others are kept, and the next pass looks at them again.
+    """
+    decisions = _decide(units, comparable, options)
+    for _ in range(len(units)):
+        kept = [i for i in range(len(units)) if i not in decisions]
+        again = _decide([units[i] for i in kept], [comparable[i] for i in kept], options)
+        if not again:
+            break
+        for j, d in again.items():
+            k = kept[j]
+            new = replace(d, index=k, twins=tuple(kept[t] for t in d.twins))
+            decisions[k] = new
+            for dep in [i for i, e in decisions.items() if k in e.twins]:
+                if comparable[dep].key == comparable[k].key:
+                    decisions[dep] = replace(new, index=dep)
+                else:
+                    del decisions[dep]
+    return dict(sorted(decisions.items()))
+
+
 def clean_with(text: str, options: CleanOptions) -> CleanResult:
     """:func:`clean` with its options gathered in a :class:`CleanOptions`."""
     mode = resolve_mode(text, options.mode)
     paragraphs = split_paragraphs(text, mode=mode)
     units = _units(paragraphs, options)
-    decisions = find_duplicates(units, options.groups())
-    decisions |= find_pieces(
-        units, decisions, min_words=options.min_words, shingle_size=options.shingle_size
-    )
     comparable = [
         u if u.key else replace(u, key=p.text.strip())
         for u, p in zip(units, paragraphs, strict=True)
     ]
-    decisions = align(comparable, decisions, threshold=options.threshold)
-    return _result(text, paragraphs, decisions, mode, options)
+    return _result(text, paragraphs, _settle(units, comparable, options), mode, options)
 
 
 def clean(

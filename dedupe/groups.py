@@ -19,11 +19,13 @@ Units are given in text order: "adjacent" means consecutive indexes.
 
 from __future__ import annotations
 
+import heapq
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import chain
 
 from dedupe.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
 from dedupe.errors import OptionsError
@@ -174,13 +176,22 @@ class _Decider:
     def contained_and_covered(self, kept: Sequence[int]) -> None:
         units = self.units
         threshold = max(self.options.threshold, MIN_CONTAINMENT)
+        # Any (1 - threshold) * |P| + 1 shingles of P include one of every text
+        # holding >= threshold of P: take the rarest, whose postings are short.
+        frequency = Counter(chain.from_iterable(units[i].shingles for i in kept))
+        prefixes = {
+            p: heapq.nsmallest(
+                math.floor((1.0 - threshold) * len(units[p].shingles)) + 1,
+                units[p].shingles,
+                key=frequency.__getitem__,
+            )
+            for p in kept
+        }
+        needed = set(chain.from_iterable(prefixes.values()))
         postings: dict[int, list[int]] = defaultdict(list)
         for i in kept:
-            for h in units[i].shingles:
+            for h in needed.intersection(units[i].shingles):
                 postings[h].append(i)
-
-        def rarest(i: int) -> list[int]:
-            return sorted(units[i].shingles, key=lambda h: (len(postings[h]), h))
 
         def longer(q: int, p: int) -> bool:
             return (units[q].tokens, -self.rank[q]) > (units[p].tokens, -self.rank[p])
@@ -190,10 +201,8 @@ class _Decider:
             if any(self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())):
                 continue
             shingles = units[p].shingles
-            ordered = rarest(p)
-            prefix = ordered[: math.floor((1.0 - threshold) * len(shingles)) + 1]
             containers = sorted(
-                {q for h in prefix for q in postings[h] if q != p and q not in self.decisions},
+                {q for h in prefixes[p] for q in postings[h] if q != p and q not in self.decisions},
                 key=self.rank.__getitem__,
             )
             best, best_sim = -1, -1.0

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 
 from dedupe.groups import Decision, Unit
 from dedupe.verify import Method, jaccard, ratio
@@ -49,17 +50,22 @@ def find_pieces(
     units: Sequence[Unit], decisions: dict[int, Decision], *, min_words: int, shingle_size: int
 ) -> dict[int, Decision]:
     """Decisions for short lines that re-wrap kept paragraphs (``CONTAINED``, in a block)."""
-    long_kept = [
-        i for i, u in enumerate(units) if i not in decisions and u.tokens >= max(min_words, 1)
+    short = [
+        i
+        for i, u in enumerate(units)
+        if i not in decisions and shingle_size <= u.tokens < min_words
     ]
+    if not short:
+        return {}
+    wanted = set(chain.from_iterable(units[i].shingles for i in short))
     postings: dict[int, list[int]] = defaultdict(list)
-    for i in long_kept:
-        for h in units[i].shingles:
-            postings[h].append(i)
-    piece_of: dict[int, int] = {}
     for i, unit in enumerate(units):
-        if i in decisions or unit.tokens >= min_words or unit.tokens < shingle_size:
-            continue
+        if i not in decisions and unit.tokens >= max(min_words, 1):
+            for h in wanted.intersection(unit.shingles):
+                postings[h].append(i)
+    piece_of: dict[int, int] = {}
+    for i in short:
+        unit = units[i]
         # Every word n-gram of a whole-word piece is in its paragraph: the
         # rarest one's postings hold every candidate.
         rarest = min(unit.shingles, key=lambda h: (len(postings.get(h, ())), h))
