@@ -15,11 +15,47 @@ from dedupe import Method, clean
 from dedupe.clean import CleanResult
 from dedupe.normalize import normalize, tokens
 
-WORDS = (
-    "the army said on monday that its forces had taken the town after heavy "
-    "fighting while officials in the capital denied any role and called for "
-    "talks between all sides before the end of the month 2020 report new"
-).split()
+WORDS = [
+    "the",
+    "army",
+    "said",
+    "on",
+    "monday",
+    "that",
+    "its",
+    "forces",
+    "had",
+    "taken",
+    "the",
+    "town",
+    "after",
+    "heavy",
+    "fighting",
+    "while",
+    "officials",
+    "in",
+    "the",
+    "capital",
+    "denied",
+    "any",
+    "role",
+    "and",
+    "called",
+    "for",
+    "talks",
+    "between",
+    "all",
+    "sides",
+    "before",
+    "the",
+    "end",
+    "of",
+    "the",
+    "month",
+    "2020",
+    "report",
+    "new",
+]
 
 
 @st.composite
