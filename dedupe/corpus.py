@@ -350,6 +350,11 @@ class CorpusResult:
     text field cleaned; :attr:`summary` and :attr:`boilerplate` are available
     once the iteration has ended. Use it as a context manager (or call
     :meth:`close`) to stop the workers and remove temporary files early.
+
+    ``clusters`` holds document numbers (0-based input positions of the good
+    records); ``edges`` every candidate pair verified at or above the
+    threshold, with its exact Jaccard similarity in ``edge_similarity``: the
+    evidence the clusters were built from.
     """
 
     def __init__(
@@ -379,6 +384,8 @@ class CorpusResult:
             np.empty(0, np.int64),
         )
         self._ids: dict[int, str] = {}
+        self.edges: Pairs = np.empty((0, 2), dtype=np.int64)
+        self.edge_similarity: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self._candidate_pairs = 0
         self._verified_pairs = 0
         self._boilerplate = Boilerplate(
@@ -532,7 +539,9 @@ class CorpusResult:
             return np.concatenate([np.empty(0, np.float64), *parts])
 
         similarity = measure(pairs)
-        self._verified_pairs = int(np.count_nonzero(similarity >= near.threshold))
+        good = similarity >= near.threshold
+        self.edges, self.edge_similarity = pairs[good], similarity[good]
+        self._verified_pairs = len(self.edges)
         self._timed("verify", started)
 
         started = time.perf_counter()
