@@ -2,38 +2,55 @@
 
 The scheme is datasketch's ``affine32`` (datasketch >= 2.0), bit for bit:
 
-* a shingle's 32-bit input hash is the low 32 bits of its XXH3-64 hash
-  (see :mod:`dedupe.shingles`);
+* a shingle's 32-bit input hash is the low 32 bits of its 64-bit shingle
+  hash (a polynomial over its code points with the MurmurHash3 64-bit
+  finalizer, see :mod:`dedupe.shingles`);
 * it is pre-mixed once with the MurmurHash3 32-bit finalizer;
 * permutation ``k`` maps it to ``a_k * h + b_k mod 2**32`` (``a_k`` odd), with
   ``a``/``b`` drawn from ``numpy.random.RandomState(seed)`` exactly as
-  datasketch draws them;
+  datasketch draws them (default seed 1);
 * a signature row is the minimum over the shingles, as ``uint32``; an empty set
   gives ``2**32 - 1`` everywhere.
 
 So a signature row equals ``datasketch.MinHash(num_perm, seed=seed,
 scheme="affine32", hashfunc=dedupe.minhash.datasketch_hashfunc)`` updated
-with the same shingles, and :func:`to_lean_minhash` hands it to datasketch's
-LSH structures. datasketch itself is imported only there (it is slow to import).
+with the UTF-8 bytes of the same shingles, and :func:`to_lean_minhash` hands it
+to datasketch's LSH structures. datasketch itself is imported only there (it
+is slow to import).
+
+:func:`signatures` hashes whole batches: with the ``fast`` extra (numba)
+installed, a batch of at least ``_COMPILED_MIN_CHARS`` characters goes
+through one compiled pass from code points to signature
+(:mod:`dedupe._minhash_numba`); otherwise, and for small batches (numba is
+imported only when needed), through numpy array operations
+(:func:`dedupe.shingles.key_shingle_hashes`). Both give the same rows.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
+from types import ModuleType
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from xxhash import xxh3_64_intdigest
 
 from dedupe.errors import OptionsError
+from dedupe.shingles import Hashes, KeyShingles, ShingleOptions
 
 DEFAULT_NUM_PERM = 128
 DEFAULT_SEED = 1
+DEFAULT_NGRAM = 5
 EMPTY = np.uint32(0xFFFFFFFF)
-_CHUNK_ROWS = 1 << 15
+# Shingles per numpy chunk: the (shingles, num_perm) product stays in cache.
+_CHUNK_ROWS = 1 << 12
+# Below this many characters numpy is fast enough and loading numba is not worth it.
+_COMPILED_MIN_CHARS = 1 << 16
+# Characters of text per batch: bounds memory (numpy path: about 60 bytes a character).
+_BATCH_CHARS = 1 << 21
 
 Signatures = npt.NDArray[np.uint32]
 
@@ -71,57 +88,126 @@ def _fmix32(h: Signatures) -> Signatures:
 
 
 def datasketch_hashfunc(data: bytes) -> int:
-    """The 32-bit input hash, as a ``hashfunc`` for ``datasketch.MinHash``."""
-    return xxh3_64_intdigest(data) & 0xFFFFFFFF
+    """The 32-bit input hash of a UTF-8 encoded shingle, as a ``hashfunc`` for
+    ``datasketch.MinHash``."""
+    from dedupe.shingles import hash_array
+
+    return int(hash_array([data.decode("utf-8")])[0]) & 0xFFFFFFFF
+
+
+def _sign(shingles: KeyShingles, rows: int, options: SignatureOptions) -> Signatures:
+    """Signatures of ``rows`` sets given as shingle hashes with their owners
+    (sorted by owner); a row that owns nothing is empty."""
+    a, b = permutations(options.num_perm, options.seed)
+    out = np.full((rows, options.num_perm), EMPTY, dtype=np.uint32)
+    mixed = _fmix32(shingles.hashes.astype(np.uint32))
+    owners = shingles.owners
+    for start in range(0, len(mixed), _CHUNK_ROWS):
+        chunk = mixed[start : start + _CHUNK_ROWS]
+        chunk_owners = owners[start : start + _CHUNK_ROWS]
+        permuted = chunk[:, None] * a[None, :]
+        permuted += b[None, :]
+        firsts = np.flatnonzero(np.diff(chunk_owners, prepend=-1))
+        mins = np.minimum.reduceat(permuted, firsts, axis=0)
+        # A set cut by the chunk border keeps the smaller of its two partial minimums.
+        target = chunk_owners[firsts]
+        out[target] = np.minimum(out[target], mins)
+    return out
 
 
 def sign_hashes(
-    sets: Sequence[npt.NDArray[np.uint64]], options: SignatureOptions = SignatureOptions()
+    sets: Sequence[Hashes], options: SignatureOptions = SignatureOptions()
 ) -> Signatures:
     """Signatures of shingle-hash arrays: one ``uint32`` row of ``num_perm`` per set."""
-    a, b = permutations(options.num_perm, options.seed)
-    out = np.full((len(sets), options.num_perm), EMPTY, dtype=np.uint32)
     sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-    rows = np.flatnonzero(sizes)
-    start = 0
-    while start < len(rows):
-        # Take whole sets until the chunk holds about _CHUNK_ROWS shingles.
-        stop = start + 1
-        total = int(sizes[rows[start]])
-        while stop < len(rows) and total + int(sizes[rows[stop]]) <= _CHUNK_ROWS:
-            total += int(sizes[rows[stop]])
-            stop += 1
-        chunk = rows[start:stop]
-        hashes = np.concatenate([sets[i] for i in chunk]).astype(np.uint32)
-        mixed = _fmix32(hashes)
-        permuted = mixed[:, None] * a[None, :] + b[None, :]
-        offsets = np.zeros(len(chunk), dtype=np.int64)
-        np.cumsum(sizes[chunk][:-1], out=offsets[1:])
-        out[chunk] = np.minimum.reduceat(permuted, offsets, axis=0)
-        start = stop
-    return out
+    hashes = np.concatenate([np.empty(0, dtype=np.uint64), *sets]).astype(np.uint64)
+    owners = np.repeat(np.arange(len(sets), dtype=np.int64), sizes)
+    return _sign(KeyShingles(hashes=hashes, owners=owners), len(sets), options)
 
 
 def signatures(
     texts: Iterable[str],
     *,
     num_perm: int = DEFAULT_NUM_PERM,
-    ngram: int = 5,
+    ngram: int = DEFAULT_NGRAM,
     seed: int = DEFAULT_SEED,
+    workers: int = 1,
 ) -> Signatures:
     """MinHash signatures of whole texts: an ``(n, num_perm)`` ``uint32`` array.
 
     Each text is normalised (:func:`dedupe.normalize.normalize`) and shingled
     into ``ngram``-token shingles (:mod:`dedupe.shingles`), so row ``i``
     equals the signature of ``shingle_set(normalize(texts[i]), ...)``.
+    ``workers`` > 1 spreads batches of about two million characters over a
+    process pool; the result is the same for any number of workers.
     """
-    from dedupe.normalize import normalize
-    from dedupe.shingles import ShingleOptions, as_array, shingle_set
+    if workers < 1:
+        raise OptionsError(f"workers must be at least 1, not {workers}")
+    sign = partial(
+        _sign_texts,
+        shingling=ShingleOptions(size=ngram),
+        options=SignatureOptions(num_perm=num_perm, seed=seed),
+    )
+    if workers == 1:
+        parts = [sign(batch) for batch in _batches(texts)]
+    else:
+        # Loaded before the pool forks, so no worker loads or compiles it again.
+        _compiled()
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            parts = list(pool.map(sign, _batches(texts)))
+    return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
 
-    options = SignatureOptions(num_perm=num_perm, seed=seed)
-    shingling = ShingleOptions(size=ngram)
-    sets = [as_array(shingle_set(normalize(t), shingling)) for t in texts]
-    return sign_hashes(sets, options)
+
+def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
+    batch: list[str] = []
+    chars = 0
+    for text in texts:
+        batch.append(text)
+        chars += len(text)
+        if chars >= _BATCH_CHARS:
+            yield batch
+            batch, chars = [], 0
+    if batch:
+        yield batch
+
+
+def _sign_texts(
+    texts: list[str], *, shingling: ShingleOptions, options: SignatureOptions
+) -> Signatures:
+    from dedupe.normalize import fold, may_have_url, normalize
+    from dedupe.shingles import key_shingle_hashes
+
+    chars = sum(len(t) for t in texts)
+    compiled = _compiled() if chars >= _COMPILED_MIN_CHARS else None
+    if compiled is None:
+        keys = [normalize(t) for t in texts]
+        return _sign(key_shingle_hashes(keys, shingling), len(keys), options)
+    folded = [fold(t) for t in texts]
+    lengths = np.fromiter((len(t) for t in folded), dtype=np.int64, count=len(folded))
+    starts = np.zeros(len(folded) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=starts[1:])
+    points = np.frombuffer("".join(folded).encode("utf-32-le"), dtype=np.uint32)
+    urls = np.fromiter((may_have_url(t) for t in folded), dtype=bool, count=len(folded))
+    a, b = permutations(options.num_perm, options.seed)
+    out = np.full((len(texts), options.num_perm), EMPTY, dtype=np.uint32)
+    counts = compiled.sign_points(
+        points, starts, urls, compiled.kinds(points), shingling.size, a, b, out
+    )
+    # Keys with too few tokens for one word shingle take character shingles.
+    short = np.flatnonzero((counts > 0) & (counts < shingling.size))
+    if len(short):
+        keys = [normalize(texts[i]) for i in short.tolist()]
+        out[short] = _sign(key_shingle_hashes(keys, shingling), len(keys), options)
+    return out
+
+
+@lru_cache(maxsize=1)
+def _compiled() -> ModuleType | None:
+    try:
+        from dedupe import _minhash_numba
+    except ImportError:
+        return None
+    return _minhash_numba
 
 
 def jaccard_estimate(x: Signatures, y: Signatures) -> float:

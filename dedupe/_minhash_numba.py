@@ -1,0 +1,249 @@
+"""Signatures straight from code points in one compiled pass (numba), for
+the ``fast`` extra.
+
+:mod:`dedupe.minhash` imports this module only for large batches. From the
+NFKC, case-folded text (:func:`dedupe.normalize.fold`) it does the rest of
+:func:`dedupe.normalize.normalize` (URLs made one token, punctuation to a
+space, format characters dropped, whitespace collapsed), cuts tokens as
+:func:`dedupe.normalize.tokens` does, hashes word shingles as
+:mod:`dedupe.shingles` does and keeps the MinHash minimums, without building
+a string. Texts whose keys have fewer tokens than the n-gram size are left
+to the caller (they take character shingles). The tests hold this module to
+the plain path.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+
+import numba
+import numpy as np
+import numpy.typing as npt
+
+from dedupe.normalize import UNSPACED_RANGES
+
+# Character kinds, in normalize()'s order of precedence: punctuation and
+# format characters are handled before whitespace and scripts.
+WORD = 0  # part of a word token
+SPACE = 1  # str.isspace(): ends a token and bounds a URL
+PUNCT = 2  # Unicode category P*: a space, or nothing inside a URL
+FORMAT = 3  # category Cf: dropped
+UNSPACED = 4  # a script written without spaces: a token on its own
+
+_P = np.uint64(0x9E3779B97F4A7C15)
+_K = np.uint64(0xC2B2AE3D27D4EB4F)
+_M1 = np.uint64(0xFF51AFD7ED558CCD)
+_M2 = np.uint64(0xC4CEB9FE1A85EC53)
+_S33 = np.uint64(33)
+_ONE = np.uint64(1)
+_BLANK = np.uint64(0x20)
+_LOW32 = np.uint64(0xFFFFFFFF)
+_COLON, _SLASH, _W, _DOT = 0x3A, 0x2F, 0x77, 0x2E
+
+Points = npt.NDArray[np.uint32]
+Offsets = npt.NDArray[np.int64]
+Kinds = npt.NDArray[np.uint8]
+Signatures = npt.NDArray[np.uint32]
+
+
+def _kind(point: int) -> int:
+    char = chr(point)
+    category = unicodedata.category(char)
+    if category.startswith("P"):
+        return PUNCT
+    if category == "Cf":
+        return FORMAT
+    if char.isspace():
+        return SPACE
+    if any(lo <= point <= hi for lo, hi in UNSPACED_RANGES):
+        return UNSPACED
+    return WORD
+
+
+# Filled for the Basic Multilingual Plane now, for other planes as met.
+_TABLE = np.array([_kind(point) for point in range(0x10000)] + [0] * 0x100000, dtype=np.uint8)
+_KNOWN = np.zeros(len(_TABLE), dtype=bool)
+_KNOWN[:0x10000] = True
+
+
+def kinds(points: Points) -> Kinds:
+    """The character kind table, filled for every code point in ``points``."""
+    astral = points[points >= 0x10000]
+    if len(astral):
+        for point in np.unique(astral[~_KNOWN[astral]]).tolist():
+            _TABLE[point] = _kind(point)
+            _KNOWN[point] = True
+    return _TABLE
+
+
+def _is_scheme(c: int) -> bool:
+    return 0x61 <= c <= 0x7A or 0x30 <= c <= 0x39 or c in (0x2B, 0x2E, 0x2D)
+
+
+def _mark_urls(
+    points: Points, start: int, end: int, table: Kinds, in_url: npt.NDArray[np.bool_]
+) -> None:
+    """``in_url[j - start]``: whether ``points[j]`` lies in a URL as
+    ``normalize()``'s pattern ``(?:[a-z][a-z0-9+.-]*://|www\\.)\\S+`` finds
+    them: from the leftmost match start to the end of its run of non-space
+    characters."""
+    i = start
+    while i < end:
+        if table[points[i]] == SPACE:
+            in_url[i - start] = False
+            i += 1
+            continue
+        run_end = i
+        while run_end < end and table[points[run_end]] != SPACE:
+            run_end += 1
+        url = run_end
+        first_letter = -1
+        for j in range(i, run_end):
+            c = points[j]
+            if (
+                c == _COLON
+                and first_letter >= 0
+                and j + 3 < run_end
+                and points[j + 1] == _SLASH
+                and points[j + 2] == _SLASH
+            ):
+                url = min(url, first_letter)
+            if (
+                c == _W
+                and j + 4 < run_end
+                and points[j + 1] == _W
+                and points[j + 2] == _W
+                and points[j + 3] == _DOT
+            ):
+                url = min(url, j)
+            if not _is_scheme(c):
+                first_letter = -1
+            elif first_letter < 0 and 0x61 <= c <= 0x7A:
+                first_letter = j
+        for j in range(i, run_end):
+            in_url[j - start] = j >= url
+        i = run_end
+
+
+def _push(
+    poly: np.uint64,
+    power: np.uint64,
+    length: int,
+    count: int,
+    ring_poly: npt.NDArray[np.uint64],
+    ring_power: npt.NDArray[np.uint64],
+    ring_len: npt.NDArray[np.int64],
+    mixed: Signatures,
+) -> int:
+    """Add a token (its ``poly``, ``P**length`` and length); once ``ngram``
+    tokens are held, store the pre-mixed 32-bit hash of the shingle they end
+    in ``mixed[count + 1 - ngram]``. Returns the new token count."""
+    # The ring holds the last tokens oldest first; shifting beats a modulo.
+    ngram = ring_poly.shape[0]
+    for s in range(ngram - 1):
+        ring_poly[s] = ring_poly[s + 1]
+        ring_power[s] = ring_power[s + 1]
+        ring_len[s] = ring_len[s + 1]
+    ring_poly[ngram - 1] = poly
+    ring_power[ngram - 1] = power
+    ring_len[ngram - 1] = length
+    if count + 1 < ngram:
+        return count + 1
+    # poly(t + " " + rest) = poly(t) + P**len(t) * (32 + P * poly(rest))
+    acc = poly
+    total = length
+    for s in range(ngram - 2, -1, -1):
+        acc = ring_poly[s] + ring_power[s] * (_BLANK + _P * acc)
+        total += ring_len[s] + 1
+    h = acc + np.uint64(total) * _K
+    h ^= h >> _S33
+    h *= _M1
+    h ^= h >> _S33
+    h *= _M2
+    h ^= h >> _S33
+    # fmix32 of the low half; numba widens uint32 products, so each step is
+    # cut back to 32 bits.
+    m = h & _LOW32
+    m ^= m >> np.uint64(16)
+    m = (m * np.uint64(0x85EBCA6B)) & _LOW32
+    m ^= m >> np.uint64(13)
+    m = (m * np.uint64(0xC2B2AE35)) & _LOW32
+    m ^= m >> np.uint64(16)
+    mixed[count + 1 - ngram] = np.uint32(m)
+    return count + 1
+
+
+def _min_into(mixed: Signatures, a: Signatures, b: Signatures, row: Signatures) -> None:
+    """``row[k] = min(row[k], min over h in mixed of a[k] * h + b[k] mod 2**32)``."""
+    for j in range(mixed.shape[0]):
+        h = mixed[j]
+        for k in range(a.shape[0]):
+            value = np.uint32(a[k] * h + b[k])
+            if value < row[k]:
+                row[k] = value
+
+
+def _sign_points(
+    points: Points,
+    starts: Offsets,
+    may_have_url: npt.NDArray[np.bool_],
+    table: Kinds,
+    ngram: int,
+    a: Signatures,
+    b: Signatures,
+    out: Signatures,
+) -> npt.NDArray[np.int64]:
+    """Fold into ``out[t]`` the word shingles of text ``t`` (``points[starts[t] :
+    starts[t + 1]]``, NFKC and case folded); return each text's token count."""
+    counts = np.zeros(len(starts) - 1, dtype=np.int64)
+    ring_poly = np.zeros(ngram, dtype=np.uint64)
+    ring_power = np.zeros(ngram, dtype=np.uint64)
+    ring_len = np.zeros(ngram, dtype=np.int64)
+    longest = int(np.max(np.diff(starts))) if len(starts) > 1 else 0
+    in_url = np.zeros(longest, dtype=np.bool_)
+    mixed = np.empty(longest, dtype=np.uint32)
+    for t in range(len(starts) - 1):
+        start = starts[t]
+        end = starts[t + 1]
+        url_text = may_have_url[t]
+        if url_text:
+            _mark_urls(points, start, end, table, in_url)
+        count = 0
+        poly = np.uint64(0)
+        power = _ONE
+        length = 0
+        for j in range(start, end + 1):
+            kind = SPACE
+            if j < end:
+                c = points[j]
+                kind = table[c]
+                if kind == WORD:
+                    poly += np.uint64(c) * power
+                    power *= _P
+                    length += 1
+                    continue
+                if kind == FORMAT or (kind == PUNCT and url_text and in_url[j - start]):
+                    continue
+            if length:
+                count = _push(poly, power, length, count, ring_poly, ring_power, ring_len, mixed)
+                poly = np.uint64(0)
+                power = _ONE
+                length = 0
+            if kind == UNSPACED:
+                count = _push(np.uint64(c), _P, 1, count, ring_poly, ring_power, ring_len, mixed)
+        counts[t] = count
+        _min_into(mixed[: max(count - ngram + 1, 0)], a, b, out[t])
+    return counts
+
+
+_jit = numba.njit(cache=True, nogil=True)
+_inline = numba.njit(cache=True, nogil=True, inline="always")
+_is_scheme = _inline(_is_scheme)
+_mark_urls = _jit(_mark_urls)
+_push = _inline(_push)
+_min_into = _jit(_min_into)
+sign_points: Callable[
+    [Points, Offsets, npt.NDArray[np.bool_], Kinds, int, Signatures, Signatures, Signatures],
+    npt.NDArray[np.int64],
+] = _jit(_sign_points)
