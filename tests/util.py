@@ -28,7 +28,9 @@ class Case:
 
 def read_case(path: Path) -> Case:
     raw = json.loads(path.read_text(encoding="utf-8"))
-    return Case(path.stem, raw["note"], raw["options"], raw["input"], raw["expected"], raw["report"])
+    return Case(
+        path.stem, raw["note"], raw["options"], raw["input"], raw["expected"], raw["report"]
+    )
 
 
 def all_cases() -> list[Case]:
