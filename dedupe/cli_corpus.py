@@ -73,10 +73,13 @@ def summary_table(summary: CorpusSummary, out_dir: Path) -> Table:
         ("workers", str(summary.workers)),
         ("time", f"{summary.timings.get('total', 0.0):.1f} s"),
         (
-            "peak memory (main / worker)",
-            f"{_size(summary.peak_memory)} / {_size(summary.peak_worker_memory)}",
+            "peak memory",
+            _size(summary.peak_memory),
         ),
     ]
+    if summary.workers > 1:
+        worker = _size(summary.peak_worker_memory)
+        rows[-1] = ("peak memory (main / worker)", f"{_size(summary.peak_memory)} / {worker}")
     for row in rows:
         table.add_row(*row)
     return table

@@ -582,7 +582,7 @@ class CorpusResult:
         cut_keys: dict[int, npt.NDArray[np.uint64]] = {}
         no_keys = np.empty(0, np.uint64)
         waiting: deque[list[Record]] = deque()
-        self._progress.start("output", len(self._nbytes))
+        self._progress.start("output", len(self._nbytes) - int(dropped.sum()))
 
         def keys_of(site: int) -> npt.NDArray[np.uint64]:
             if site not in cut_keys:

@@ -23,7 +23,7 @@ from dedupe.components import connected_components, resolve_clusters
 from dedupe.corpus import CorpusOptions, OnError, dedupe_corpus, write_corpus
 from dedupe.errors import InputError, OutputError
 from dedupe.groups import KeepPolicy
-from dedupe.neardups import document_shingles, sorted_jaccard
+from dedupe.neardups import NearDupOptions, document_shingles, sorted_jaccard
 from dedupe.readers import Item, JsonlSource, open_source
 from dedupe.verify import jaccard
 
@@ -568,3 +568,53 @@ def test_corpus_is_a_dedupe_command(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr == f"dedupe: error: {missing}: no such file or directory\n"
     assert "corpus" in CliRunner().invoke(main, ["--help"]).output
+
+
+class Watching:
+    """A source that lists the files under a directory on its second reading."""
+
+    def __init__(self, source: JsonlSource, directory: Path) -> None:
+        self.inner = source
+        self.format = source.format
+        self.text_field = source.text_field
+        self.names = source.names
+        self.paths = source.paths
+        self.directory = directory
+        self.readings = 0
+        self.seen: list[str] = []
+
+    def __iter__(self) -> Iterator[Item]:
+        self.readings += 1
+        if self.readings == 2:
+            self.seen = sorted(p.name for p in self.directory.rglob("*") if p.is_file())
+        yield from self.inner
+
+
+def test_band_keys_spill_under_the_tmp_dir_and_are_removed(tmp_path: Path) -> None:
+    spill = tmp_path / "spill"
+    spill.mkdir()
+    source = open_source([corpus_file(tmp_path, planted()[0])], id_field="id")
+    assert isinstance(source, JsonlSource)
+    watching = Watching(source, spill)
+    options = CorpusOptions(workers=1, tmp_dir=spill)
+    write_corpus(watching, tmp_path / "out", options=options)
+    bands = NearDupOptions().band_choice().bands
+    assert [n for n in watching.seen if n.startswith("band-")] == [
+        f"band-{b:03d}.u64" for b in range(bands)
+    ]
+    assert "paragraph-keys.u64" in watching.seen
+    assert list(spill.iterdir()) == []
+
+
+def test_keep_by_needs_numbers(tmp_path: Path) -> None:
+    records = [{"text": "a text of some words here", "score": 1}, {"text": "b", "score": "high"}]
+    path = corpus_file(tmp_path, records)
+    with pytest.raises(InputError, match=r"in\.jsonl:2: field 'score' is not a number"):
+        write_corpus(
+            open_source([path]), tmp_path / "out", options=CorpusOptions(workers=1, keep_by="score")
+        )
+    result = CliRunner().invoke(
+        corpus, [str(path), "-o", str(tmp_path / "out"), "--keep-by", "score", "--keep", "longest"]
+    )
+    assert result.exit_code == 2
+    assert "either a keep policy or a keep-by field" in result.stderr
