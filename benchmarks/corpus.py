@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from dedupe.boilerplate import BoilerplateOptions
-from dedupe.clean import CleanOptions
+from dedupe.cleaning import CleanOptions
 from dedupe.corpus import CorpusOptions, write_corpus
 from dedupe.executors import make_executor
 from dedupe.neardups import NearDupOptions, SignTask, sign_chunk

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from dedupe.boilerplate import BoilerplateOptions, BoilerplateParagraph
-    from dedupe.clean import CleanOptions, CleanResult, Removal, RepeatedBlock, clean
+    from dedupe.cleaning import CleanOptions, CleanResult, Removal, RepeatedBlock, clean
     from dedupe.corpus import (
         ClusterMember,
         CorpusOptions,
@@ -49,8 +49,8 @@ _LAZY = {
     "BoilerplateOptions": "dedupe.boilerplate",
     "BoilerplateParagraph": "dedupe.boilerplate",
     "BoilerplateRemoval": "dedupe.index",
-    "CleanOptions": "dedupe.clean",
-    "CleanResult": "dedupe.clean",
+    "CleanOptions": "dedupe.cleaning",
+    "CleanResult": "dedupe.cleaning",
     "ClusterMember": "dedupe.corpus",
     "CorpusOptions": "dedupe.corpus",
     "CorpusResult": "dedupe.corpus",
@@ -72,9 +72,9 @@ _LAZY = {
     "OutputError": "dedupe.errors",
     "Paragraph": "dedupe.paragraphs",
     "ParagraphMode": "dedupe.paragraphs",
-    "Removal": "dedupe.clean",
-    "RepeatedBlock": "dedupe.clean",
-    "clean": "dedupe.clean",
+    "Removal": "dedupe.cleaning",
+    "RepeatedBlock": "dedupe.cleaning",
+    "clean": "dedupe.cleaning",
     "clean_html": "dedupe.html",
     "dedupe_corpus": "dedupe.corpus",
     "open_source": "dedupe.readers",

@@ -16,8 +16,8 @@ from typing import BinaryIO
 
 import click
 
-from dedupe.clean import CleanOptions, CleanResult
-from dedupe.clean import clean as clean_text
+from dedupe.cleaning import CleanOptions, CleanResult
+from dedupe.cleaning import clean as clean_text
 from dedupe.cli_index import boilerplate_cleaner, check_clean_usage, page_text
 from dedupe.errors import OutputError
 from dedupe.files import (

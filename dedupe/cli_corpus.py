@@ -26,7 +26,7 @@ from rich.table import Table
 
 from dedupe.boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, BoilerplateOptions
 from dedupe.candidates import BandChoice
-from dedupe.clean import CleanOptions
+from dedupe.cleaning import CleanOptions
 from dedupe.cli import OneLineError
 from dedupe.corpus import DEFAULT_CHUNK_SIZE, CorpusOptions, CorpusSummary, OnError, write_corpus
 from dedupe.errors import DedupeError

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from dedupe.clean import CleanResult
+from dedupe.cleaning import CleanResult
 from dedupe.files import ReadOptions, read_text
 from dedupe.index import (
     IndexCleanResult,

@@ -14,7 +14,7 @@ The input is read a few times rather than held in memory:
    document (:mod:`dedupe.components`).
 5. boilerplate: paragraph keys counted per site over the kept documents.
 6. output: kept documents with boilerplate cut and repeats cleaned
-   (:func:`dedupe.clean.clean_with`), in input order.
+   (:func:`dedupe.cleaning.clean_with`), in input order.
 
 Everything that decides the output depends on document numbers (input
 order), never on chunking or the number of workers.
@@ -52,7 +52,7 @@ from dedupe.boilerplate import (
     site_of,
 )
 from dedupe.candidates import BandChoice, Pairs
-from dedupe.clean import CleanOptions, clean_with
+from dedupe.cleaning import CleanOptions, clean_with
 from dedupe.components import Clusters, resolve_clusters
 from dedupe.errors import InputError, OptionsError, OutputError
 from dedupe.executors import Executor, make_executor

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from dedupe.clean import CleanOptions, CleanResult, clean_with
+from dedupe.cleaning import CleanOptions, CleanResult, clean_with
 from dedupe.errors import InputError, OptionsError
 from dedupe.paragraphs import ParagraphMode
 
@@ -133,7 +133,7 @@ def clean_html(
     html2text) or one of them by name. ``options`` are those of
     :func:`dedupe.clean`; paragraphs are lines unless ``mode`` says otherwise.
     """
-    from dedupe.clean import clean
+    from dedupe.cleaning import clean
 
     chosen, text = extract_text(html, extractor=extractor)
     options.setdefault("mode", ParagraphMode.LINE)

@@ -1,4 +1,4 @@
-"""Renderings of a :class:`~dedupe.clean.CleanResult`: text, unified diff, JSON, HTML.
+"""Renderings of a :class:`~dedupe.cleaning.CleanResult`: text, unified diff, JSON, HTML.
 
 Every ``format_*`` function is pure: it takes results and the name of their
 source and returns a string; nothing here prints, and nothing recomputes a
@@ -22,7 +22,7 @@ from dataclasses import fields
 from enum import Enum
 from typing import Any
 
-from dedupe.clean import CleanResult, Removal, RepeatedBlock
+from dedupe.cleaning import CleanResult, Removal, RepeatedBlock
 from dedupe.paragraphs import Paragraph
 from dedupe.verify import Method
 

@@ -496,7 +496,7 @@ def test_in_place_killed_at_any_moment_is_old_or_new(tmp_path: Path, delay: floa
 
 
 def _cleaned_by_library(data: bytes) -> bytes:
-    from dedupe.clean import clean
+    from dedupe.cleaning import clean
 
     return clean(data.decode("utf-8")).text.encode("utf-8")
 
@@ -509,5 +509,5 @@ def test_clean_imports_neither_rich_nor_datasketch_off_a_terminal() -> None:
     )
     assert process.stdout == EXPECTED.read_bytes()
     imported = {line.rsplit("|", 1)[-1].strip() for line in process.stderr.decode().splitlines()}
-    assert "dedupe.clean" in imported
+    assert "dedupe.cleaning" in imported
     assert not {name for name in imported if name.split(".")[0] in ("rich", "datasketch")}

@@ -223,7 +223,7 @@ def test_same_rows_in_another_process() -> None:
 def test_small_batches_do_not_load_numba() -> None:
     code = (
         "import sys, dedupe; dedupe.signatures(['a short text of a few words here']);"
-        "from dedupe.clean import clean; clean('one paragraph\\n\\none paragraph\\n');"
+        "from dedupe.cleaning import clean; clean('one paragraph\\n\\none paragraph\\n');"
         "print('numba' in sys.modules, 'datasketch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedupe import Method, clean
-from dedupe.clean import CleanResult
+from dedupe.cleaning import CleanResult
 from dedupe.normalize import normalize, tokens
 
 WORDS = [

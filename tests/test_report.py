@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dedupe.clean import CleanResult, clean
+from dedupe.cleaning import CleanResult, clean
 from dedupe.report import SCHEMA, format_diff, format_html, format_json, format_text, report_data
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

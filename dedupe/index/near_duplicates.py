@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from dedupe.clean import CleanOptions, CleanResult, clean_with
+from dedupe.cleaning import CleanOptions, CleanResult, clean_with
 from dedupe.errors import IndexStoreError, OptionsError
 from dedupe.index.base import (
     DEFAULT_MAX_MISS,
