@@ -27,7 +27,8 @@ def readme_commands() -> list[str]:
 def test_readme_opens_with_install_and_test_commands() -> None:
     run, test = readme_commands()
     assert "dedupe clean samples/" in run
-    assert "pytest" in test and "[test]" in test
+    assert "pytest" in test
+    assert "[test]" in test
 
 
 def test_ci_runs_the_readme_test_command_verbatim() -> None:
