@@ -82,11 +82,13 @@ case(
 
 # 4. repeated in the middle of other text
 intro = [
-    "Breaking news from the region, updated through the day by our correspondents on the ground in Erbil and Baghdad."
+    "Breaking news from the region, updated through the day by our correspondents"
+    " on the ground in Erbil and Baghdad."
 ]
 outro = [
     "Related coverage",
-    "Iraqi parliament votes on the withdrawal of foreign troops after a long and heated session in Baghdad on Sunday.",
+    "Iraqi parliament votes on the withdrawal of foreign troops after a long and"
+    " heated session in Baghdad on Sunday.",
 ]
 text = "\n".join([*intro, *body[:5], *body[:5], *body[5:], *outro]) + "\n"
 removed = exact_block(7, 2, 5)
