@@ -84,22 +84,29 @@ def _is_scheme(c: int) -> bool:
 def _mark_urls(
     points: Points, start: int, end: int, table: Kinds, in_url: npt.NDArray[np.bool_]
 ) -> None:
-    """``in_url[j - start]``: whether ``points[j]`` lies in a URL as
+    """Set ``in_url[j - start]`` where ``points[j]`` lies in a URL as
     ``normalize()``'s pattern ``(?:[a-z][a-z0-9+.-]*://|www\\.)\\S+`` finds
     them: from the leftmost match start to the end of its run of non-space
-    characters."""
+    characters. Other entries are left as they are."""
     i = start
-    while i < end:
-        if table[points[i]] == SPACE:
-            in_url[i - start] = False
+    # Only runs holding "://" or "www." are looked at closely.
+    while i + 3 < end:
+        c = points[i]
+        if not (
+            (c == _COLON and points[i + 1] == _SLASH and points[i + 2] == _SLASH)
+            or (c == _W and points[i + 1] == _W and points[i + 2] == _W and points[i + 3] == _DOT)
+        ):
             i += 1
             continue
+        run_start = i
+        while run_start > start and table[points[run_start - 1]] != SPACE:
+            run_start -= 1
         run_end = i
         while run_end < end and table[points[run_end]] != SPACE:
             run_end += 1
         url = run_end
         first_letter = -1
-        for j in range(i, run_end):
+        for j in range(run_start, run_end):
             c = points[j]
             if (
                 c == _COLON
@@ -121,8 +128,7 @@ def _mark_urls(
                 first_letter = -1
             elif first_letter < 0 and 0x61 <= c <= 0x7A:
                 first_letter = j
-        for j in range(i, run_end):
-            in_url[j - start] = j >= url
+        in_url[url - start : run_end - start] = True
         i = run_end
 
 
@@ -208,6 +214,7 @@ def _sign_points(
         end = starts[t + 1]
         url_text = may_have_url[t]
         if url_text:
+            in_url[: end - start] = False
             _mark_urls(points, start, end, table, in_url)
         count = 0
         poly = np.uint64(0)

@@ -28,7 +28,8 @@ imported only when needed), through numpy array operations
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+import multiprocessing
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -138,8 +139,8 @@ def signatures(
     Each text is normalised (:func:`dedupe.normalize.normalize`) and shingled
     into ``ngram``-token shingles (:mod:`dedupe.shingles`), so row ``i``
     equals the signature of ``shingle_set(normalize(texts[i]), ...)``.
-    ``workers`` > 1 spreads batches of about two million characters over a
-    process pool; the result is the same for any number of workers.
+    ``workers`` > 1 spreads batches of about two million characters over that
+    many processes; the result is the same for any number of workers.
     """
     if workers < 1:
         raise OptionsError(f"workers must be at least 1, not {workers}")
@@ -151,11 +152,33 @@ def signatures(
     if workers == 1:
         parts = [sign(batch) for batch in _batches(texts)]
     else:
-        # Loaded before the pool forks, so no worker loads or compiles it again.
-        _compiled()
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            parts = list(pool.map(sign, _batches(texts)))
+        parts = _sign_in_pool(list(_batches(texts)), sign, workers)
     return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
+
+
+# Batches handed to forked workers, which inherit them instead of unpickling them.
+_FORKED_BATCHES: list[list[str]] = []
+
+
+def _sign_in_pool(
+    batches: list[list[str]], sign: Callable[[list[str]], Signatures], workers: int
+) -> list[Signatures]:
+    # Loaded and compiled before the workers start, so none of them does it again.
+    sign(["warm up"] * (_COMPILED_MIN_CHARS // 7 + 1))
+    if "fork" not in multiprocessing.get_all_start_methods():
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return list(pool.map(sign, batches))
+    _FORKED_BATCHES[:] = batches
+    try:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            return list(pool.map(partial(_sign_forked, sign=sign), range(len(batches))))
+    finally:
+        _FORKED_BATCHES.clear()
+
+
+def _sign_forked(index: int, *, sign: Callable[[list[str]], Signatures]) -> Signatures:
+    return sign(_FORKED_BATCHES[index])
 
 
 def _batches(texts: Iterable[str]) -> Iterator[list[str]]:

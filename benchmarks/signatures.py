@@ -1,0 +1,452 @@
+"""MinHash signature throughput and accuracy, and the batch LSH path, side by side.
+
+Signatures (one process run, the same texts in memory for everyone):
+
+* datasketch ``MinHash.update`` per shingle and ``MinHash.bulk``
+  (``update_batch``), both with an XXH3 ``hashfunc`` and the ``affine32`` scheme;
+* rensa ``RMinHash`` (one object per document, ``update`` + ``digest``) and
+  rensa's batch ``RMinHash.digest_matrix_from_token_sets``;
+* :func:`dedupe.signatures` with 1 and 2 workers.
+
+The baselines get lowercase, whitespace-split word 5-grams built in Python
+(the cheapest tokenisation a caller would write); dedupe does its full
+normalisation (NFKC, case folding, punctuation, URLs, CJK/Thai tokens) from
+the raw text. Throughput is UTF-8 megabytes of input per second (best of
+``--repeat``), each measurement in a forked child so that its peak memory
+(high-water resident set above the child's start) is its own. The two
+slowest baselines run on the first ``--slow-mb`` megabytes of the same
+corpus.
+
+Accuracy: ``--pairs`` documents of at least 60 words, each against a copy
+with 5-20% of its words edited (replaced, deleted or inserted); mean absolute
+error of each method's estimate against the exact Jaccard of that method's
+own shingle sets.
+
+LSH (``--lsh-docs`` documents cut from the same corpus, at least 20 words
+each): the band join of :mod:`dedupe.candidates` with ``choose_bands(0.8,
+num_perm)`` against datasketch ``MinHashLSH(threshold=0.8)`` fed the same
+signatures; build ("insert") and candidate-finding ("query") documents per
+second, memory, and recall of the pairs whose exact Jaccard is >= 0.8
+(all pairs by prefix filtering, see ``corpus_quality.exact_pairs``).
+
+Corpus: SpamAssassin message bodies and Linux kernel documentation 6.1 and
+6.12 (see ``corpus_quality.py``; downloaded once into ``--cache``), shuffled
+with ``--seed`` and repeated when shorter than ``--mb``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import platform
+import random
+import resource
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from corpus_quality import DEFAULT_CACHE, exact_pairs, linux_docs, spam_assassin
+from xxhash import xxh3_64_intdigest
+
+import dedupe
+from dedupe.candidates import band_keys, candidate_pairs, choose_bands
+from dedupe.minhash import jaccard_estimate, to_lean_minhash
+from dedupe.normalize import normalize
+from dedupe.shingles import ShingleOptions, as_array, shingle_set
+
+DEFAULT_OUT = Path(__file__).parent / "results" / "signatures.json"
+THRESHOLD = 0.8
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One timed measurement."""
+
+    name: str
+    mb: float
+    docs: int
+    seconds: float
+    mb_per_s: float
+    docs_per_s: float
+    peak_extra_mb: float
+
+
+# ---- corpus ----
+
+
+def load_corpus(cache: Path, mb: float, seed: int) -> list[str]:
+    """Real texts, shuffled, repeated up to ``mb`` megabytes of UTF-8 (cut at a document)."""
+    texts = spam_assassin(cache).texts + linux_docs(cache).texts
+    random.Random(seed).shuffle(texts)
+    out: list[str] = []
+    total = 0.0
+    while total < mb * 1e6:
+        for text in texts:
+            out.append(text)
+            total += len(text.encode("utf-8"))
+            if total >= mb * 1e6:
+                break
+    return out
+
+
+def utf8_mb(texts: Sequence[str]) -> float:
+    return sum(len(t.encode("utf-8")) for t in texts) / 1e6
+
+
+def word_shingles(text: str, ngram: int) -> list[str]:
+    """The baselines' shingles: lowercase whitespace-split word n-grams."""
+    words = text.lower().split()
+    if len(words) < ngram:
+        return [" ".join(words)] if words else []
+    return [" ".join(words[i : i + ngram]) for i in range(len(words) - ngram + 1)]
+
+
+def xxh32(data: bytes) -> int:
+    return xxh3_64_intdigest(data) & 0xFFFFFFFF
+
+
+# ---- measuring ----
+
+
+def _status_kb(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
+
+
+def _child(fn: Callable[[], object], conn: Any) -> None:
+    start_kb = _status_kb("VmRSS")
+    started = time.perf_counter()
+    fn()
+    seconds = time.perf_counter() - started
+    conn.send((seconds, (_status_kb("VmHWM") - start_kb) / 1e3))
+    conn.close()
+
+
+def measure(name: str, fn: Callable[[], object], texts: Sequence[str], repeat: int) -> Run:
+    """Best time of ``repeat`` runs of ``fn`` over ``texts``, each in a forked child."""
+    context = multiprocessing.get_context("fork")
+    best: tuple[float, float] | None = None
+    for _ in range(repeat):
+        parent, child = context.Pipe(duplex=False)
+        process = context.Process(target=_child, args=(fn, child))
+        process.start()
+        result: tuple[float, float] = parent.recv()
+        process.join()
+        if best is None or result[0] < best[0]:
+            best = result
+    assert best is not None
+    seconds, extra = best
+    mb = utf8_mb(texts)
+    run = Run(
+        name=name,
+        mb=round(mb, 2),
+        docs=len(texts),
+        seconds=round(seconds, 3),
+        mb_per_s=round(mb / seconds, 2),
+        docs_per_s=round(len(texts) / seconds, 1),
+        peak_extra_mb=round(extra, 1),
+    )
+    print(
+        f"  {name:<34} {run.mb:>7.1f} MB {run.seconds:>8.2f} s {run.mb_per_s:>8.2f} MB/s"
+        f" {run.docs_per_s:>10.0f} docs/s {run.peak_extra_mb:>8.1f} MB peak",
+        flush=True,
+    )
+    return run
+
+
+# ---- the implementations ----
+
+
+def datasketch_update(texts: Sequence[str], num_perm: int, ngram: int, seed: int) -> None:
+    from datasketch import MinHash
+
+    for text in texts:
+        m = MinHash(num_perm, seed=seed, scheme="affine32", hashfunc=xxh32)
+        for shingle in word_shingles(text, ngram):
+            m.update(shingle.encode("utf-8"))
+
+
+def datasketch_bulk(texts: Sequence[str], num_perm: int, ngram: int, seed: int) -> None:
+    from datasketch import MinHash
+
+    batches = ([s.encode("utf-8") for s in word_shingles(t, ngram)] for t in texts)
+    MinHash.bulk(batches, num_perm=num_perm, seed=seed, scheme="affine32", hashfunc=xxh32)
+
+
+def rensa_objects(texts: Sequence[str], num_perm: int, ngram: int, seed: int) -> None:
+    from rensa import RMinHash
+
+    for text in texts:
+        m = RMinHash(num_perm, seed)
+        m.update(word_shingles(text, ngram))
+        m.digest()
+
+
+def rensa_matrix(texts: Sequence[str], num_perm: int, ngram: int, seed: int) -> None:
+    from rensa import RMinHash
+
+    sets = (word_shingles(t, ngram) for t in texts)
+    RMinHash.digest_matrix_from_token_sets(sets, num_perm, seed)
+
+
+# ---- accuracy ----
+
+
+def edited_pairs(texts: Sequence[str], count: int, seed: int) -> list[tuple[str, str]]:
+    """``count`` documents of >= 60 words, each with a copy with 5-20% of words edited."""
+    rng = random.Random(seed)
+    pool = [t for t in dict.fromkeys(texts) if len(t.split()) >= 60]
+    pairs = []
+    for text in rng.sample(pool, min(count, len(pool))):
+        words = text.split()
+        rate = rng.uniform(0.05, 0.20)
+        edited: list[str] = []
+        for word in words:
+            if rng.random() >= rate:
+                edited.append(word)
+                continue
+            action = rng.randrange(3)
+            if action == 0:
+                edited.append(rng.choice(words))
+            elif action == 2:
+                edited.extend((word, rng.choice(words)))
+        pairs.append((" ".join(words), " ".join(edited)))
+    return pairs
+
+
+def _jaccard(a: set[str] | frozenset[int], b: set[str] | frozenset[int]) -> float:
+    union = len(a | b)
+    return len(a & b) / union if union else 1.0
+
+
+def accuracy(
+    pairs: Sequence[tuple[str, str]], num_perm: int, ngram: int, seed: int
+) -> dict[str, float]:
+    """Mean absolute error of each method's Jaccard estimate against its exact Jaccard."""
+    from datasketch import MinHash
+    from rensa import RMinHash
+
+    errors: dict[str, list[float]] = {"datasketch": [], "rensa": [], "dedupe": []}
+    flat = [t for pair in pairs for t in pair]
+    sigs = dedupe.signatures(flat, num_perm=num_perm, ngram=ngram, seed=seed)
+    options = ShingleOptions(size=ngram)
+    for i, (a, b) in enumerate(pairs):
+        sa, sb = set(word_shingles(a, ngram)), set(word_shingles(b, ngram))
+        exact = _jaccard(sa, sb)
+        ds = []
+        rs = []
+        for shingles in (sa, sb):
+            m = MinHash(num_perm, seed=seed, scheme="affine32", hashfunc=xxh32)
+            m.update_batch([s.encode("utf-8") for s in shingles])
+            ds.append(m)
+            r = RMinHash(num_perm, seed)
+            r.update(list(shingles))
+            rs.append(r)
+        errors["datasketch"].append(abs(ds[0].jaccard(ds[1]) - exact))
+        errors["rensa"].append(abs(rs[0].jaccard(rs[1]) - exact))
+        da, db = (shingle_set(normalize(t), options) for t in (a, b))
+        estimate = jaccard_estimate(sigs[2 * i], sigs[2 * i + 1])
+        errors["dedupe"].append(abs(estimate - _jaccard(da, db)))
+    return {name: round(float(np.mean(v)), 4) for name, v in errors.items()}
+
+
+# ---- LSH ----
+
+
+def lsh_documents(texts: Sequence[str], count: int, seed: int) -> list[str]:
+    """Documents of at least 20 words cut from the corpus at blank lines."""
+    pieces: list[str] = []
+    for text in dict.fromkeys(texts):
+        current: list[str] = []
+        words = 0
+        for block in text.split("\n\n"):
+            current.append(block)
+            words += len(block.split())
+            if words >= 20:
+                pieces.append("\n\n".join(current))
+                current, words = [], 0
+    random.Random(seed).shuffle(pieces)
+    return pieces[:count]
+
+
+def _pair_set(pairs: npt.NDArray[np.int64]) -> set[tuple[int, int]]:
+    return {(int(a), int(b)) for a, b in pairs.tolist()}
+
+
+def lsh(docs: list[str], num_perm: int, ngram: int, seed: int) -> dict[str, Any]:
+    sigs = dedupe.signatures(docs, num_perm=num_perm, ngram=ngram, seed=seed)
+    options = ShingleOptions(size=ngram)
+    sets = [as_array(shingle_set(normalize(d), options)) for d in docs]
+    truth = _pair_set(exact_pairs(sets, THRESHOLD)[0])
+    choice = choose_bands(THRESHOLD, num_perm)
+    n = len(docs)
+    out: dict[str, Any] = {
+        "docs": n,
+        "true_pairs": len(truth),
+        "band_choice": f"{choice.bands} bands x {choice.rows} rows",
+    }
+
+    def band_join() -> object:
+        return candidate_pairs(sigs, choice)
+
+    def keys_only() -> object:
+        return band_keys(sigs, choice)
+
+    join_run = measure("dedupe band join (keys + pairs)", band_join, docs, 1)
+    keys_run = measure("dedupe band keys", keys_only, docs, 1)
+    found = _pair_set(candidate_pairs(sigs, choice))
+    query_seconds = max(join_run.seconds - keys_run.seconds, 1e-9)
+    out["dedupe_band_join"] = {
+        "insert_docs_per_s": round(n / keys_run.seconds),
+        "query_docs_per_s": round(n / query_seconds),
+        "keys_mb": round(band_keys(sigs, choice).nbytes / 1e6, 1),
+        "peak_extra_mb": join_run.peak_extra_mb,
+        "candidate_pairs": len(found),
+        "recall": round(len(found & truth) / len(truth), 4) if truth else 1.0,
+    }
+
+    from datasketch import MinHashLSH
+
+    leans = [to_lean_minhash(row, seed=seed) for row in sigs]
+    for label, params in (("datasketch_default", None), ("datasketch_project_bands", choice)):
+
+        def insert(params: Any = params) -> Any:
+            index = (
+                MinHashLSH(threshold=THRESHOLD, num_perm=num_perm)
+                if params is None
+                else MinHashLSH(num_perm=num_perm, params=(params.bands, params.rows))
+            )
+            for i, lean in enumerate(leans):
+                index.insert(i, lean)
+            return index
+
+        insert_run = measure(f"{label} insert", insert, docs, 1)
+        index = insert()
+        started = time.perf_counter()
+        ds_found: set[tuple[int, int]] = set()
+        for i, lean in enumerate(leans):
+            ds_found.update((min(i, j), max(i, j)) for j in index.query(lean) if j != i)
+        query_seconds = time.perf_counter() - started
+        out[label] = {
+            "bands": index.b,
+            "rows": index.r,
+            "insert_docs_per_s": round(n / insert_run.seconds),
+            "query_docs_per_s": round(n / query_seconds),
+            "peak_extra_mb": insert_run.peak_extra_mb,
+            "candidate_pairs": len(ds_found),
+            "recall": round(len(ds_found & truth) / len(truth), 4) if truth else 1.0,
+        }
+    return out
+
+
+# ---- report ----
+
+
+def machine() -> dict[str, str]:
+    lscpu = subprocess.run(["lscpu"], capture_output=True, text=True, check=False).stdout
+    return {
+        "python": platform.python_version(),
+        "lscpu": "\n".join(lscpu.splitlines()[:10]),
+        "numpy": np.__version__,
+    }
+
+
+def _ratios(runs: list[Run], baseline: str) -> Iterator[tuple[str, float]]:
+    base = next(r for r in runs if r.name == baseline)
+    for run in runs:
+        yield run.name, round(run.mb_per_s / base.mb_per_s, 2)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=float, default=100.0, help="corpus size in MB (default 100)")
+    parser.add_argument("--slow-mb", type=float, default=3.0, help="MB for datasketch update")
+    parser.add_argument("--bulk-mb", type=float, default=20.0, help="MB for datasketch bulk")
+    parser.add_argument("--pairs", type=int, default=1000, help="edited pairs for the error")
+    parser.add_argument("--lsh-docs", type=int, default=100_000, help="documents for LSH")
+    parser.add_argument("--repeat", type=int, default=2, help="timed runs, best kept")
+    parser.add_argument("--num-perm", type=int, default=128)
+    parser.add_argument("--ngram", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="download cache")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON result path")
+    args = parser.parse_args(argv)
+
+    texts = load_corpus(args.cache, args.mb, args.seed)
+    print(f"corpus: {utf8_mb(texts):.1f} MB, {len(texts)} documents", flush=True)
+    params = (args.num_perm, args.ngram, args.seed)
+
+    # Loaded (and compiled, if numba's cache is cold) before any timing.
+    started = time.perf_counter()
+    dedupe.signatures(texts[:200], num_perm=args.num_perm, ngram=args.ngram, seed=args.seed)
+    warm_up = time.perf_counter() - started
+
+    slow = load_corpus(args.cache, args.slow_mb, args.seed)
+    bulk = load_corpus(args.cache, args.bulk_mb, args.seed)
+    runs = [
+        measure(
+            "datasketch update (per shingle)", lambda: datasketch_update(slow, *params), slow, 1
+        ),
+        measure("datasketch bulk (update_batch)", lambda: datasketch_bulk(bulk, *params), bulk, 1),
+        measure("rensa RMinHash", lambda: rensa_objects(texts, *params), texts, args.repeat),
+        measure("rensa digest_matrix", lambda: rensa_matrix(texts, *params), texts, args.repeat),
+    ]
+    for workers in (1, 2):
+
+        def run_dedupe(workers: int = workers) -> object:
+            return dedupe.signatures(
+                texts, num_perm=args.num_perm, ngram=args.ngram, seed=args.seed, workers=workers
+            )
+
+        label = f"dedupe signatures, {workers} worker{'s' if workers > 1 else ''}"
+        runs.append(measure(label, run_dedupe, texts, args.repeat))
+    to_rensa = dict(_ratios(runs, "rensa RMinHash"))
+    to_rensa_matrix = dict(_ratios(runs, "rensa digest_matrix"))
+    to_bulk = dict(_ratios(runs, "datasketch bulk (update_batch)"))
+    print("ratios (MB/s) to rensa RMinHash / rensa digest_matrix / datasketch bulk:")
+    for run in runs:
+        print(
+            f"  {run.name:<34} {to_rensa[run.name]:>6.2f} {to_rensa_matrix[run.name]:>6.2f}"
+            f" {to_bulk[run.name]:>7.2f}"
+        )
+
+    pairs = edited_pairs(texts, args.pairs, args.seed)
+    mae = accuracy(pairs, *params)
+    print(f"Jaccard MAE over {len(pairs)} edited pairs: {mae}", flush=True)
+
+    docs = lsh_documents(texts, args.lsh_docs, args.seed)
+    print(f"LSH on {len(docs)} documents:", flush=True)
+    lsh_result = lsh(docs, *params)
+    print(json.dumps(lsh_result, indent=2))
+
+    result = {
+        "machine": machine(),
+        "args": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
+        "corpus_mb": round(utf8_mb(texts), 2),
+        "corpus_docs": len(texts),
+        "dedupe_warm_up_s": round(warm_up, 3),
+        "signatures": [asdict(r) for r in runs],
+        "ratio_to_rensa": to_rensa,
+        "ratio_to_rensa_matrix": to_rensa_matrix,
+        "ratio_to_datasketch_bulk": to_bulk,
+        "jaccard_mae": {**mae, "pairs": len(pairs)},
+        "lsh": lsh_result,
+        "max_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
