@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+from dedupe.errors import OptionsError
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
@@ -39,6 +40,12 @@ class CleanOptions:
     num_perm: int = DEFAULT_NUM_PERM
     seed: int = DEFAULT_SEED
     use_lsh: bool | None = None
+
+    def __post_init__(self) -> None:
+        # Each stage's options check their own ranges; build them once here so
+        # a bad value fails before any work, whichever entry point made it.
+        self.groups()
+        ShingleOptions(size=self.shingle_size)
 
     def groups(self) -> GroupOptions:
         return GroupOptions(
@@ -249,8 +256,6 @@ def clean(
     The output is the input with whole paragraphs cut out; every kept byte is
     unchanged, a UTF-8 BOM or CRLF included.
     """
-    from dedupe.errors import OptionsError
-
     try:
         keep_policy = KeepPolicy(keep)
         paragraph_mode = ParagraphMode(mode)
@@ -267,6 +272,4 @@ def clean(
         seed=seed,
         use_lsh=use_lsh,
     )
-    options.groups()  # validates ranges before any work
-    ShingleOptions(size=shingle_size)
     return clean_with(text, options)

@@ -1,0 +1,56 @@
+"""The clean() API at its edges: options, empty input, result types."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from dedupe import CleanOptions, OptionsError, clean
+from dedupe.cleaning import clean_with
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"threshold": 0.0},
+        {"threshold": 1.5},
+        {"shingle_size": 0},
+        {"min_words": -1},
+        {"num_perm": 0},
+        {"keep": "random"},
+        {"mode": "sentences"},
+    ],
+)
+def test_bad_options_are_options_errors(options: dict[str, object]) -> None:
+    with pytest.raises(OptionsError):
+        clean("some text\nsome text\n", **options)  # type: ignore[arg-type]
+
+
+def test_options_check_themselves() -> None:
+    with pytest.raises(OptionsError):
+        clean_with("a\n", CleanOptions(shingle_size=0))
+
+
+@pytest.mark.parametrize("text", ["", "\n", "   \n\t\n", "\r\n\r\n"])
+def test_nothing_to_clean(text: str) -> None:
+    result = clean(text)
+    assert result.text == text
+    assert result.removed == ()
+    assert result.paragraphs == ()
+
+
+def test_results_are_frozen() -> None:
+    line = "a paragraph long enough to count on its own, with more than fifteen words in it"
+    result = clean(f"{line}\n{line}\n")
+    assert len(result.removed) == 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.text = ""  # type: ignore[misc]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        result.removed[0].similarity = 0.0  # type: ignore[misc]
+
+
+def test_min_words_zero_removes_short_exact_repeats_only() -> None:
+    result = clean("cat\ndog\ncat\ncats\n", min_words=0)
+    assert result.text == "cat\ndog\ncats\n"
+    assert [r.paragraph.line_start for r in result.removed] == [3]
