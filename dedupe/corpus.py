@@ -54,6 +54,7 @@ from dedupe.boilerplate import (
 from dedupe.candidates import BandChoice, Pairs
 from dedupe.cleaning import CleanOptions, clean_with
 from dedupe.components import Clusters, resolve_clusters
+from dedupe.engines import NearDupEngine, NearDupJob
 from dedupe.errors import InputError, OptionsError, OutputError
 from dedupe.executors import Executor, make_executor
 from dedupe.groups import KeepPolicy
@@ -488,6 +489,8 @@ class CorpusResult:
             self._timed("boilerplate", started)
 
     def _near_duplicates(self, bands: BandStore, near: NearDupOptions, work: Path) -> Clusters:
+        if isinstance(self._executor, NearDupEngine):
+            return self._near_duplicates_on(self._executor, bands, near)
         started = time.perf_counter()
         self._progress.start("candidates", None)
         pairs = bands.candidates()
@@ -555,6 +558,27 @@ class CorpusResult:
         )
         self._timed("clusters", started)
         return clusters
+
+    def _near_duplicates_on(
+        self, engine: NearDupEngine, bands: BandStore, near: NearDupOptions
+    ) -> Clusters:
+        started = time.perf_counter()
+        self._progress.start("near-duplicates", None)
+
+        def texts(wanted: npt.NDArray[np.bool_]) -> Iterator[tuple[int, str]]:
+            for number, record in enumerate(self._items()):
+                if wanted[number]:
+                    self._ids[number] = record.id
+                    yield number, record.text
+
+        rank = _keep_rank(self._docs, self.options)
+        found = engine.near_duplicates(
+            NearDupJob(bands, near, rank, texts, chunk_size=self.options.chunk_size)
+        )
+        self.edges, self.edge_similarity = found.edges, found.similarity
+        self._candidate_pairs, self._verified_pairs = found.candidate_pairs, len(found.edges)
+        self._timed("near-duplicates", started)
+        return found.clusters
 
     # -- output --
 
@@ -700,6 +724,7 @@ def dedupe_corpus(
     text_field: str = "text",
     id_field: str | None = None,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> CorpusResult:
     """Deduplicate a corpus: drop near-duplicate documents, cut boilerplate
     paragraphs shared across a site's documents, clean repeats inside each.
@@ -709,8 +734,9 @@ def dedupe_corpus(
     0-based position). A list or any re-iterable is read several times; a
     one-shot iterator is first spooled to a temporary file.
 
-    Runs the analysis now (in a process pool unless ``options.workers`` is
-    1) and returns a :class:`CorpusResult` that yields the kept records.
+    Runs the analysis now (in ``executor``, by default a process pool unless
+    ``options.workers`` is 1; the run closes it) and returns a
+    :class:`CorpusResult` that yields the kept records.
     """
     options = options or CorpusOptions()
     workdir = tempfile.TemporaryDirectory(prefix="dedupe-corpus-", dir=options.tmp_dir)
@@ -722,7 +748,8 @@ def dedupe_corpus(
             if iter(iterable) is iterable:
                 iterable = _Spool(iterable, Path(workdir.name) / "records.pickle")
             source = RecordsSource(iterable, text_field=text_field, id_field=id_field)
-        executor = make_executor(options.workers)
+        if executor is None:
+            executor = make_executor(options.workers)
     except BaseException:
         workdir.cleanup()
         raise
@@ -754,6 +781,7 @@ def write_corpus(
     options: CorpusOptions | None = None,
     overwrite: bool = False,
     progress: Progress | None = None,
+    executor: Executor | None = None,
 ) -> CorpusSummary:
     """Deduplicate ``source`` into ``out_dir``: ``corpus/`` (the kept records
     in the input's format), ``clusters.jsonl``, ``boilerplate.jsonl`` and
@@ -774,7 +802,7 @@ def write_corpus(
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
     try:
-        with dedupe_corpus(source, options=options, progress=progress) as result:
+        with dedupe_corpus(source, options=options, progress=progress, executor=executor) as result:
             corpus_dir = partial / "corpus"
             corpus_dir.mkdir()
             writer = open_writer(source, corpus_dir)

@@ -106,17 +106,29 @@ class BandStore:
         for file in self._files:
             file.close()
 
+    @property
+    def bands(self) -> int:
+        return len(self._paths)
+
+    def signable(self) -> npt.NDArray[np.int64]:
+        """Numbers of the documents with at least one shingle, sorted."""
+        signable = np.concatenate([np.empty(0, dtype=bool), *self._signable])
+        return np.flatnonzero(signable).astype(np.int64)
+
+    def band(self, band: int) -> npt.NDArray[np.uint64]:
+        """The keys of every document in one band (read once the store is closed)."""
+        return np.fromfile(self._paths[band], dtype=np.uint64)
+
     def candidates(self) -> Pairs:
         """Unique candidate pairs ``(i, j)``, ``i < j``, sorted, over document
         numbers: star edges per bucket and band, so their number is at most
         ``bands * (documents - 1)`` whatever the buckets look like."""
         self.close()
-        signable = np.concatenate([np.empty(0, dtype=bool), *self._signable])
-        ids = np.flatnonzero(signable)
+        ids = self.signable()
         found = np.empty(0, dtype=np.int64)
         n = np.int64(max(self.documents, 1))
-        for path in self._paths:
-            keys = np.fromfile(path, dtype=np.uint64)[ids]
+        for band in range(self.bands):
+            keys = self.band(band)[ids]
             local = star_pairs(keys)
             if not len(local):
                 continue

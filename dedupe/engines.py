@@ -1,0 +1,191 @@
+"""Engines: where the near-duplicate stage of a corpus runs when it does not
+run on this machine's arrays.
+
+:mod:`dedupe.corpus` runs the near-duplicate stage itself (band keys sorted
+on disk, components by pointer jumping) unless its executor is also a
+:class:`NearDupEngine`, which then takes the whole stage: the band keys, a
+way to read the texts of the documents it wants, the keep order, and returns
+the clusters. A cluster engine (:mod:`dedupe.executors_dask`) moves the data
+with its own shuffles and joins and calls the functions below on each
+partition; they are plain numpy over one partition, so any engine (Dask,
+Spark) can run them, and the local ones they wrap decide every result:
+
+- :func:`bucket_stars`: star edges of the rows of band buckets held whole
+  in one partition (:func:`dedupe.candidates.star_pairs`);
+- :func:`pair_similarity`: exact Jaccard of candidate pairs
+  (:func:`dedupe.neardups.sorted_jaccard`);
+- :func:`large_star` / :func:`small_star`: one round of connected components
+  (Kiveris et al. 2014) over the edges of the nodes held whole in one
+  partition, and :func:`star_violations` to tell when the edges form a
+  star forest;
+- :func:`resolve_group`: whole components checked against their kept
+  documents (:func:`dedupe.components.resolve_clusters`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+
+from dedupe.candidates import Pairs, star_pairs
+from dedupe.components import Clusters, resolve_clusters
+from dedupe.neardups import BandStore, NearDupOptions, sorted_jaccard
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Hashes = npt.NDArray[np.uint64]
+
+
+@dataclass(frozen=True, slots=True)
+class NearDupJob:
+    """What the near-duplicate stage gets from a corpus run.
+
+    ``bands``: the band keys of every document (closed); ``rank[d]``: document
+    ``d``'s place in keep order; ``texts(wanted)``: ``(number, text)`` of every
+    document with ``wanted[number]`` set, in input order (it reads the input
+    again); ``chunk_size``: documents per task.
+    """
+
+    bands: BandStore
+    options: NearDupOptions
+    rank: Ints
+    texts: Callable[[npt.NDArray[np.bool_]], Iterator[tuple[int, str]]]
+    chunk_size: int
+
+
+@dataclass(frozen=True, slots=True)
+class NearDups:
+    """The near-duplicate stage's outcome: the clusters, every verified edge
+    ``(i, j)``, ``i < j``, sorted, with its exact similarity, and the number of
+    candidate pairs."""
+
+    clusters: Clusters
+    edges: Pairs
+    similarity: Floats
+    candidate_pairs: int
+
+
+@runtime_checkable
+class NearDupEngine(Protocol):
+    """An executor that runs the whole near-duplicate stage itself."""
+
+    def near_duplicates(self, job: NearDupJob) -> NearDups: ...
+
+
+def bucket_stars(band: Ints, key: Hashes, doc: Ints) -> Pairs:
+    """Star edges ``(first, member)``, ``first < member``, of every bucket
+    (rows sharing ``band`` and ``key``) of two or more, where ``first`` is the
+    bucket's smallest document. Every row of a bucket must be present; pairs
+    may repeat across bands."""
+    order = np.lexsort((doc, band))
+    band, key, doc = band[order], key[order], doc[order]
+    starts = np.flatnonzero(np.diff(band, prepend=band[:1] - 1))
+    ends = np.append(starts[1:], len(band))
+    parts = [
+        # Rows are in document order, so a bucket's first position is its smallest document.
+        doc[lo:hi][star_pairs(key[lo:hi])]
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True)
+    ]
+    return np.concatenate([np.empty((0, 2), np.int64), *parts]).astype(np.int64)
+
+
+def pair_similarity(left: Sequence[Hashes], right: Sequence[Hashes]) -> Floats:
+    """Exact Jaccard similarity of each pair of sorted shingle sets."""
+    return np.fromiter(
+        (sorted_jaccard(a, b) for a, b in zip(left, right, strict=True)),
+        dtype=np.float64,
+        count=len(left),
+    )
+
+
+def _group_min(node: Ints, other: Ints) -> tuple[Ints, Ints]:
+    """For each distinct ``node``: the smallest of itself and its ``other`` ends."""
+    order = np.argsort(node, kind="stable")
+    node, other = node[order], other[order]
+    starts = np.flatnonzero(np.diff(node, prepend=node[:1] - 1))
+    nodes = node[starts]
+    return nodes, np.minimum(nodes, np.minimum.reduceat(other, starts))
+
+
+def _spread(nodes: Ints, values: Ints, at: Ints) -> Ints:
+    spread: Ints = values[np.searchsorted(nodes, at)]
+    return spread
+
+
+def large_star(u: Ints, v: Ints) -> Pairs:
+    """Large-star over directed edges ``u -> v`` (both directions of each
+    edge, every edge of each ``u`` present): each node's larger neighbours
+    are linked to the smallest node of its neighbourhood."""
+    if not len(u):
+        return np.empty((0, 2), np.int64)
+    nodes, low = _group_min(u, v)
+    larger = v > u
+    return np.stack([_spread(nodes, low, u[larger]), v[larger]], axis=1)
+
+
+def small_star(a: Ints, b: Ints) -> Pairs:
+    """Small-star over edges ``a < b`` (every edge of each ``b`` present):
+    each node and its smaller neighbours are linked to the smallest of them."""
+    if not len(a):
+        return np.empty((0, 2), np.int64)
+    nodes, low = _group_min(b, a)
+    first = _spread(nodes, low, b)
+    others = a != first
+    return np.concatenate(
+        [
+            np.stack([low, nodes], axis=1),
+            np.stack([first[others], a[others]], axis=1),
+        ]
+    )
+
+
+def star_violations(node: Ints, is_leaf: npt.NDArray[np.bool_]) -> int:
+    """Nodes (every end of each present) that break a star forest of edges
+    ``center < leaf``: a leaf of two edges, or a node both leaf and center."""
+    if not len(node):
+        return 0
+    order = np.argsort(node, kind="stable")
+    node, is_leaf = node[order], is_leaf[order]
+    starts = np.flatnonzero(np.diff(node, prepend=node[:1] - 1))
+    leaves = np.add.reduceat(is_leaf.astype(np.int64), starts)
+    sizes = np.diff(np.append(starts, len(node)))
+    return int(np.count_nonzero((leaves > 1) | ((leaves > 0) & (sizes > leaves))))
+
+
+def resolve_group(
+    edges: Pairs,
+    similarity: Floats,
+    nodes: Ints,
+    ranks: Ints,
+    shingles: Sequence[Hashes],
+    *,
+    threshold: float,
+) -> tuple[Ints, Ints, Floats]:
+    """Whole components checked against their kept documents: verified
+    ``edges`` (document numbers) with their ``similarity``; ``nodes`` (sorted)
+    every document they touch with its keep ``ranks`` and shingle set.
+    Returns ``(documents, kept, similarity_to_kept)`` for the documents in
+    clusters of two or more, as :class:`dedupe.components.Clusters` holds them."""
+    local = np.searchsorted(nodes, edges)
+    rank = np.empty(len(nodes), dtype=np.int64)
+    rank[np.argsort(ranks, kind="stable")] = np.arange(len(nodes))
+
+    def measure(pairs: Pairs) -> Floats:
+        return pair_similarity(
+            [shingles[i] for i in pairs[:, 0]], [shingles[j] for j in pairs[:, 1]]
+        )
+
+    found = resolve_clusters(local, similarity, rank, threshold=threshold, measure=measure)
+    return nodes[found.documents], nodes[found.kept], found.similarity
+
+
+def number_clusters(documents: Ints, kept: Ints, similarity: Floats) -> Clusters:
+    """:class:`Clusters` from resolved groups in any order: sorted by document,
+    clusters numbered in the input order of their kept documents."""
+    order = np.argsort(documents, kind="stable")
+    documents, kept, similarity = documents[order], kept[order], similarity[order]
+    return Clusters(documents, kept, similarity, np.searchsorted(np.unique(kept), kept))
