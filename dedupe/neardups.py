@@ -33,11 +33,12 @@ from dedupe.candidates import (
 from dedupe.errors import OptionsError
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures
 from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, as_array, shingle_set
+from dedupe.shingles import ShingleOptions, key_shingle_hashes
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_NGRAM = 5
 _SHINGLE_DTYPE = np.uint64
+_BATCH_CHARS = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,15 +155,41 @@ class ChunkShingles:
     sizes: npt.NDArray[np.int64]
 
 
-def document_shingles(text: str, ngram: int) -> npt.NDArray[np.uint64]:
-    """The sorted shingle set of a whole document, as :func:`dedupe.minhash.signatures` sees it."""
-    return as_array(shingle_set(normalize(text), ShingleOptions(size=ngram)))
+def _shingle_batch(keys: list[str], ngram: int) -> ChunkShingles:
+    found = key_shingle_hashes(keys, ShingleOptions(size=ngram))
+    # Sort by (owner, hash) and drop repeats: each key's set, sorted, in key order.
+    order = np.lexsort((found.hashes, found.owners))
+    hashes, owners = found.hashes[order], found.owners[order]
+    first = np.ones(len(hashes), dtype=bool)
+    first[1:] = (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])
+    sizes = np.bincount(owners[first], minlength=len(keys)).astype(np.int64)
+    return ChunkShingles(hashes[first].astype(_SHINGLE_DTYPE), sizes)
 
 
 def shingle_chunk(task: ShingleTask) -> ChunkShingles:
-    sets = [document_shingles(t, task.ngram) for t in task.texts]
-    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-    return ChunkShingles(np.concatenate([np.empty(0, _SHINGLE_DTYPE), *sets]), sizes)
+    """The shingle set of each whole text, as :func:`dedupe.minhash.signatures`
+    sees it (``shingle_set(normalize(text))``), hashed a batch of keys at once
+    (batches of about a million characters bound the memory)."""
+    parts: list[ChunkShingles] = []
+    batch: list[str] = []
+    chars = 0
+    for text in task.texts:
+        key = normalize(text)
+        batch.append(key)
+        chars += len(key)
+        if chars >= _BATCH_CHARS:
+            parts.append(_shingle_batch(batch, task.ngram))
+            batch, chars = [], 0
+    if batch or not parts:
+        parts.append(_shingle_batch(batch, task.ngram))
+    return ChunkShingles(
+        np.concatenate([p.hashes for p in parts]), np.concatenate([p.sizes for p in parts])
+    )
+
+
+def document_shingles(text: str, ngram: int) -> npt.NDArray[np.uint64]:
+    """The sorted shingle set of a whole document, as the verification stage sees it."""
+    return shingle_chunk(ShingleTask((text,), ngram)).hashes
 
 
 class ShingleStore:

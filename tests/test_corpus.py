@@ -24,7 +24,9 @@ from dedupe.corpus import CorpusOptions, OnError, dedupe_corpus, write_corpus
 from dedupe.errors import InputError, OutputError
 from dedupe.groups import KeepPolicy
 from dedupe.neardups import NearDupOptions, document_shingles, sorted_jaccard
+from dedupe.normalize import normalize
 from dedupe.readers import Item, JsonlSource, open_source
+from dedupe.shingles import ShingleOptions, shingle_set
 from dedupe.verify import jaccard
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,7 +40,8 @@ SERIAL = CorpusOptions(workers=1)
 
 @functools.cache
 def shingles(text: str) -> frozenset[int]:
-    return frozenset(document_shingles(text, NGRAM).tolist())
+    """Shingled one text at a time, apart from the batch path the corpus uses."""
+    return shingle_set(normalize(text), ShingleOptions(size=NGRAM))
 
 
 def exact(a: str, b: str) -> float:
@@ -618,3 +621,11 @@ def test_keep_by_needs_numbers(tmp_path: Path) -> None:
     )
     assert result.exit_code == 2
     assert "either a keep policy or a keep-by field" in result.stderr
+
+
+def test_batch_shingles_equal_the_one_text_path() -> None:
+    with gzip.open(PAGES, "rt", encoding="utf-8") as file:
+        texts = [json.loads(line)["page_text"] for line in file][:60]
+    texts += ["", "a", "a b c", "東京都の天気は晴れ", "Hello, World!"]
+    for text in texts:
+        assert frozenset(document_shingles(text, NGRAM).tolist()) == shingles(text)
