@@ -55,6 +55,9 @@ _BATCH_CHARS = 1 << 21
 
 Signatures = npt.NDArray[np.uint32]
 
+_ASCII_LOWER = np.arange(256, dtype=np.uint8)
+_ASCII_LOWER[ord("A") : ord("Z") + 1] += 32
+
 
 @dataclass(frozen=True, slots=True)
 class SignatureOptions:
@@ -164,7 +167,7 @@ def _sign_in_pool(
     batches: list[list[str]], sign: Callable[[list[str]], Signatures], workers: int
 ) -> list[Signatures]:
     # Loaded and compiled before the workers start, so none of them does it again.
-    sign(["warm up"] * (_COMPILED_MIN_CHARS // 7 + 1))
+    sign(["warm up", "wärm up"] * (_COMPILED_MIN_CHARS // 14 + 1))
     if "fork" not in multiprocessing.get_all_start_methods():
         with ProcessPoolExecutor(max_workers=workers) as pool:
             return list(pool.map(sign, batches))
@@ -197,7 +200,7 @@ def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
 def _sign_texts(
     texts: list[str], *, shingling: ShingleOptions, options: SignatureOptions
 ) -> Signatures:
-    from dedupe.normalize import fold, may_have_url, normalize
+    from dedupe.normalize import fold, normalize
     from dedupe.shingles import key_shingle_hashes
 
     chars = sum(len(t) for t in texts)
@@ -205,17 +208,28 @@ def _sign_texts(
     if compiled is None:
         keys = [normalize(t) for t in texts]
         return _sign(key_shingle_hashes(keys, shingling), len(keys), options)
-    folded = [fold(t) for t in texts]
-    lengths = np.fromiter((len(t) for t in folded), dtype=np.int64, count=len(folded))
-    starts = np.zeros(len(folded) + 1, dtype=np.int64)
-    np.cumsum(lengths, out=starts[1:])
-    points = np.frombuffer("".join(folded).encode("utf-32-le"), dtype=np.uint32)
-    urls = np.fromiter((may_have_url(t) for t in folded), dtype=bool, count=len(folded))
     a, b = permutations(options.num_perm, options.seed)
-    out = np.full((len(texts), options.num_perm), EMPTY, dtype=np.uint32)
-    counts = compiled.sign_points(
-        points, starts, urls, compiled.kinds(points), shingling.size, a, b, out
-    )
+    out = np.empty((len(texts), options.num_perm), dtype=np.uint32)
+    counts = np.zeros(len(texts), dtype=np.int64)
+    ascii = np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
+    for rows in (np.flatnonzero(ascii), np.flatnonzero(~ascii)):
+        if not len(rows):
+            continue
+        points: npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
+        if ascii[rows[0]]:
+            # ASCII text is already NFKC, and case folds to lower case: one byte table.
+            parts = [texts[i] for i in rows.tolist()]
+            points = _ASCII_LOWER[np.frombuffer("".join(parts).encode("ascii"), dtype=np.uint8)]
+        else:
+            parts = [fold(texts[i]) for i in rows.tolist()]
+            points = np.frombuffer("".join(parts).encode("utf-32-le"), dtype=np.uint32)
+        starts = np.zeros(len(parts) + 1, dtype=np.int64)
+        np.cumsum([len(p) for p in parts], out=starts[1:])
+        part = np.full((len(rows), options.num_perm), EMPTY, dtype=np.uint32)
+        counts[rows] = compiled.sign_points(
+            points, starts, compiled.kinds(points), shingling.size, a, b, part
+        )
+        out[rows] = part
     # Keys with too few tokens for one word shingle take character shingles.
     short = np.flatnonzero((counts > 0) & (counts < shingling.size))
     if len(short):

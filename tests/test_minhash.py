@@ -123,6 +123,7 @@ def test_rows_are_datasketch_hashvalues(path: str, batch: list[str], seed: int) 
 def test_real_text_through_both_paths(path: str) -> None:
     rng = random.Random(4)
     batch = [document(rng, n) for n in (0, 1, 4, 5, 6, 300)]
+    batch += [document(rng, 50).upper(), "THE QUICK BROWN FOX JUMPS OVER A LAZY DOG\t\x1cX\x0bY"]
     batch += ["Visit https://Example.com/a-b?c=d, or www.example.org. 中文字符很好 สวัสดีครับ 😀"]
     got = signatures(batch)
     for row, text in zip(got, batch, strict=True):
@@ -134,6 +135,9 @@ def test_real_text_through_both_paths(path: str) -> None:
     [
         "http://",
         "http://x",
+        "HTTP://X.Y",
+        "WWW.X.Y",
+        "Www.x-Y",
         "a.b://",
         "a.b://.",
         "1a://b",
