@@ -156,14 +156,15 @@ class ChunkShingles:
 
 
 def _shingle_batch(keys: list[str], ngram: int) -> ChunkShingles:
+    if not keys:
+        return ChunkShingles(np.empty(0, _SHINGLE_DTYPE), np.empty(0, np.int64))
     found = key_shingle_hashes(keys, ShingleOptions(size=ngram))
-    # Sort by (owner, hash) and drop repeats: each key's set, sorted, in key order.
-    order = np.lexsort((found.hashes, found.owners))
-    hashes, owners = found.hashes[order], found.owners[order]
-    first = np.ones(len(hashes), dtype=bool)
-    first[1:] = (hashes[1:] != hashes[:-1]) | (owners[1:] != owners[:-1])
-    sizes = np.bincount(owners[first], minlength=len(keys)).astype(np.int64)
-    return ChunkShingles(hashes[first].astype(_SHINGLE_DTYPE), sizes)
+    by_owner = np.argsort(found.owners, kind="stable")
+    counts = np.bincount(found.owners, minlength=len(keys))
+    # Each key's set, sorted and without repeats, in key order.
+    sets = [np.unique(part) for part in np.split(found.hashes[by_owner], np.cumsum(counts)[:-1])]
+    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
+    return ChunkShingles(np.concatenate([np.empty(0, _SHINGLE_DTYPE), *sets]), sizes)
 
 
 def shingle_chunk(task: ShingleTask) -> ChunkShingles:
