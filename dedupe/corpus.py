@@ -398,9 +398,22 @@ class CorpusResult:
 
     # -- analysis --
 
+    def _checked(self) -> Iterator[Record | BadRecord]:
+        """The source's items, with a record whose keep-by value is not a number made bad."""
+        keep_by = self.options.keep_by
+        for item in self.source:
+            if (
+                isinstance(item, Record)
+                and keep_by is not None
+                and _keep_value(item, keep_by) is None
+            ):
+                yield BadRecord(item.where, f"field {keep_by!r} is not a number", item.source)
+                continue
+            yield item
+
     def _items(self) -> Iterator[Record]:
         """Good records; bad ones are skipped (the read pass has already judged them)."""
-        for item in self.source:
+        for item in self._checked():
             if isinstance(item, Record):
                 yield item
 
@@ -417,13 +430,7 @@ class CorpusResult:
     def _judged(self) -> Iterator[Record]:
         """Every good record, with the bad-record policy applied and keep-by values read."""
         docs, options = self._docs, self.options
-        for item in self.source:
-            if isinstance(item, Record) and options.keep_by is not None:
-                value = _keep_value(item, options.keep_by)
-                if value is None:
-                    item = BadRecord(item.where, f"field {options.keep_by!r} is not a number", 0)
-                else:
-                    docs.keep_values.append(value)
+        for item in self._checked():
             if isinstance(item, BadRecord):
                 if options.on_error is OnError.STOP:
                     raise InputError(f"{item.message} (use --on-error skip to skip bad records)")
@@ -432,6 +439,9 @@ class CorpusResult:
                     docs.bad_examples.append(item.message)
                 continue
             fields = item.fields or {}
+            value = _keep_value(item, options.keep_by) if options.keep_by is not None else None
+            if value is not None:
+                docs.keep_values.append(value)
             docs.lengths.append(len(item.text))
             docs.sites.append(docs.site(site_of(fields.get("url"))))
             yield item

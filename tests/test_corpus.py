@@ -629,3 +629,21 @@ def test_batch_shingles_equal_the_one_text_path() -> None:
     texts += ["", "a", "a b c", "東京都の天気は晴れ", "Hello, World!"]
     for text in texts:
         assert frozenset(document_shingles(text, NGRAM).tolist()) == shingles(text)
+
+
+def test_skipped_keep_by_values_keep_the_numbering(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    words = [rng.choice(VOCAB) for _ in range(200)]
+    records = [
+        {"id": "a", "text": " ".join(words), "score": 0},
+        {"id": "bad", "text": "x " * 50, "score": "high"},
+        {"id": "b", "text": " ".join(edit(words, rng, 1)), "score": 2},
+        {"id": "c", "text": " ".join(words[:150]), "score": None},
+    ]
+    options = CorpusOptions(workers=1, keep_by="score", on_error=OnError.SKIP)
+    with dedupe_corpus(records, options=options, id_field="id") as result:
+        kept = [r["id"] for r in result]
+        members = {(m.id, m.kept) for m in result.cluster_members()}
+        assert result.summary.bad_records == 1
+    assert kept == ["b", "c"]
+    assert members == {("a", "b"), ("b", "b")}
