@@ -26,6 +26,7 @@ import json
 import math
 import pickle
 import resource
+import secrets
 import shutil
 import tempfile
 import time
@@ -784,6 +785,18 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
             file.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
+def _fresh_dir(parent: Path, name: str, suffix: str) -> Path:
+    """A new hidden directory ``.NAME.RANDOM.SUFFIX`` in ``parent``, with the
+    umask's permissions (``tempfile.mkdtemp`` would make the output private)."""
+    while True:
+        path = parent / f".{name}.{secrets.token_hex(4)}.{suffix}"
+        try:
+            path.mkdir()
+        except FileExistsError:
+            continue
+        return path
+
+
 def write_corpus(
     source: Source,
     out_dir: Path,
@@ -808,7 +821,7 @@ def write_corpus(
     parent = out_dir.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        partial = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".partial", dir=parent))
+        partial = _fresh_dir(parent, out_dir.name, "partial")
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
     try:
@@ -828,7 +841,7 @@ def write_corpus(
             json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
         )
         if out_dir.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".old", dir=parent))
+            old = _fresh_dir(parent, out_dir.name, "old")
             out_dir.rename(old / out_dir.name)
             partial.rename(out_dir)
             shutil.rmtree(old, ignore_errors=True)

@@ -647,3 +647,11 @@ def test_skipped_keep_by_values_keep_the_numbering(tmp_path: Path) -> None:
         assert result.summary.bad_records == 1
     assert kept == ["b", "c"]
     assert members == {("a", "b"), ("b", "b")}
+
+
+def test_the_output_directory_has_ordinary_permissions(tmp_path: Path) -> None:
+    path = corpus_file(tmp_path, planted()[0][:5])
+    write_corpus(open_source([path]), tmp_path / "out", options=SERIAL)
+    (tmp_path / "ref").mkdir()  # what the umask gives a new directory
+    mode = (tmp_path / "out").stat().st_mode & 0o777
+    assert mode == (tmp_path / "ref").stat().st_mode & 0o777
