@@ -262,7 +262,7 @@ class RecordsSource:
     id_field: str | None = None
     format: InputFormat = InputFormat.RECORDS
     paths: tuple[Path, ...] = ()
-    names: tuple[str, ...] = ("records",)
+    names: tuple[str, ...] = ("records.jsonl",)
 
     def __iter__(self) -> Iterator[Item]:
         for position, fields in enumerate(self.records):

@@ -25,7 +25,7 @@ from dedupe.errors import InputError, OutputError
 from dedupe.groups import KeepPolicy
 from dedupe.neardups import NearDupOptions, document_shingles, sorted_jaccard
 from dedupe.normalize import normalize
-from dedupe.readers import Item, JsonlSource, open_source
+from dedupe.readers import Item, JsonlSource, RecordsSource, open_source
 from dedupe.shingles import ShingleOptions, shingle_set
 from dedupe.verify import jaccard
 
@@ -655,3 +655,11 @@ def test_the_output_directory_has_ordinary_permissions(tmp_path: Path) -> None:
     (tmp_path / "ref").mkdir()  # what the umask gives a new directory
     mode = (tmp_path / "out").stat().st_mode & 0o777
     assert mode == (tmp_path / "ref").stat().st_mode & 0o777
+
+
+def test_records_held_in_memory_are_written_as_json_lines(tmp_path: Path) -> None:
+    records, _ = planted()
+    summary = write_corpus(RecordsSource(records, id_field="id"), tmp_path / "out", options=SERIAL)
+    lines = (tmp_path / "out" / "corpus" / "records.jsonl").read_text().splitlines()
+    assert len(lines) == summary.documents_out == len(records) - 40
+    assert json.loads(lines[0]) == records[0]
