@@ -13,6 +13,14 @@
    edge to; if there is none, it is kept and later documents may join it.
    So a chain A~B~C with C unlike A keeps A and C (dropping B for A), and a
    document is never dropped unless it is similar to the document kept for it.
+3. Second looks: candidates link each member of an LSH bucket to the bucket's
+   first member only (star edges), so a document may be similar to an
+   earlier kept one without an edge to it. For up to three rounds, every
+   document kept in step 2 (but not first in its component) is measured
+   against up to eight earlier kept documents two verified edges away (the
+   earliest in keep order, among the first 64 neighbours of each neighbour),
+   and step 2 is redone with the edges found. The extra work is at most
+   eight measurements per kept document per round.
 
 Everything depends only on the edges, their similarities and the keep order,
 never on chunking or the number of workers.
@@ -30,6 +38,11 @@ from dedupe.candidates import Pairs
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
+
+# Rounds of extra measurements against kept documents two verified edges away.
+_ROUNDS = 3
+_PROPOSALS = 8
+_SCAN = 64
 
 
 def connected_components(edges: Pairs, nodes: int) -> Ints:
@@ -87,6 +100,78 @@ def _pair_codes(pairs: Pairs, n: int) -> Ints:
     return codes
 
 
+class _Graph:
+    """Verified edges over local node numbers, each node's neighbours kept in keep order."""
+
+    def __init__(self, nodes: int, rank: Ints) -> None:
+        self.rank = rank.tolist()
+        self.neighbours: list[list[tuple[int, float]]] = [[] for _ in range(nodes)]
+
+    def add(self, edges: list[list[int]], sims: list[float]) -> None:
+        touched: set[int] = set()
+        for (a, b), sim in zip(edges, sims, strict=True):
+            self.neighbours[a].append((b, sim))
+            self.neighbours[b].append((a, sim))
+            touched.update((a, b))
+        for node in touched:
+            self.neighbours[node].sort(key=lambda item: self.rank[item[0]])
+
+    def assign(
+        self, order: list[int], leader: list[int], to_leader: list[float], threshold: float
+    ) -> tuple[Ints, Floats]:
+        """Each node's kept node (itself when kept) and the similarity to it."""
+        keeper = np.full(len(self.neighbours), -1, dtype=np.int64)
+        similarity = np.ones(len(self.neighbours), dtype=np.float64)
+        for k, node in enumerate(order):
+            lead = leader[k]
+            if node == lead:
+                keeper[node] = node
+                continue
+            best, best_sim = -1, 0.0
+            if to_leader[k] >= threshold:
+                best, best_sim = lead, to_leader[k]
+            else:
+                # Neighbours come in keep order: the first kept one is the one to join.
+                for other, sim in self.neighbours[node]:
+                    if keeper[other] == other:
+                        best, best_sim = other, sim
+                        break
+            keeper[node] = node if best < 0 else best
+            if best >= 0:
+                similarity[node] = best_sim
+        return keeper, similarity
+
+    def proposals(
+        self,
+        order: list[int],
+        leader: list[int],
+        keeper: Ints,
+        nodes: Ints,
+        n: int,
+        measured: set[int],
+    ) -> list[tuple[int, int]]:
+        """Pairs worth measuring: a kept node (other than its component's first)
+        against earlier kept nodes two verified edges away, at most
+        ``_PROPOSALS`` each, looking at ``_SCAN`` neighbours of each neighbour."""
+        out: list[tuple[int, int]] = []
+        for k, node in enumerate(order):
+            if node == leader[k] or keeper[node] != node:
+                continue
+            found: list[int] = []
+            for middle, _ in self.neighbours[node]:
+                for other, _ in self.neighbours[middle][:_SCAN]:
+                    if other == node or keeper[other] != other or other in found:
+                        continue
+                    if self.rank[other] > self.rank[node]:
+                        break
+                    low, high = sorted((int(nodes[other]), int(nodes[node])))
+                    if low * n + high not in measured:
+                        found.append(other)
+            found.sort(key=self.rank.__getitem__)
+            out.extend((int(nodes[other]), int(nodes[node])) for other in found[:_PROPOSALS])
+        return out
+
+
 def resolve_clusters(
     pairs: Pairs,
     similarity: Floats,
@@ -98,7 +183,8 @@ def resolve_clusters(
     """Clusters from verified candidate ``pairs`` (document numbers) with
     their exact ``similarity``; ``rank[d]`` is document ``d``'s place in keep
     order (a permutation of ``range(len(rank))``); ``measure`` returns the exact
-    similarity of further pairs (each member against its component's first)."""
+    similarity of further pairs (each member against its component's first,
+    and kept documents against earlier kept ones two edges away)."""
     empty = Clusters(
         np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, np.float64), np.empty(0, np.int64)
     )
@@ -132,38 +218,23 @@ def resolve_clusters(
         measured[~known] = measure(asked[~known])
     to_leader[~is_leader] = measured
 
-    # Adjacency over local node numbers (both directions), for the keeper check.
     local_edges = np.searchsorted(nodes, edges)
-    src = np.concatenate([local_edges[:, 0], local_edges[:, 1]])
-    dst = np.concatenate([local_edges[:, 1], local_edges[:, 0]])
-    weight = np.concatenate([sims, sims])
-    by_src = np.argsort(src, kind="stable")
-    src, dst, weight = src[by_src], dst[by_src], weight[by_src]
-    adj_start = np.searchsorted(src, np.arange(len(nodes) + 1))
-    node_rank = rank[nodes]
-
-    keeper = np.full(len(nodes), -1, dtype=np.int64)
-    sim_out = np.ones(len(nodes), dtype=np.float64)
-    order_list = order.tolist()
-    leader_list = leader.tolist()
+    graph = _Graph(len(nodes), rank[nodes])
+    graph.add(local_edges.tolist(), sims.tolist())
+    order_list, leader_list = order.tolist(), leader.tolist()
     to_leader_list = to_leader.tolist()
-    for k, node in enumerate(order_list):
-        lead = leader_list[k]
-        if node == lead:
-            keeper[node] = node
-            continue
-        best, best_rank, best_sim = -1, -1, 0.0
-        if to_leader_list[k] >= threshold:
-            best, best_rank, best_sim = lead, int(node_rank[lead]), to_leader_list[k]
-        lo, hi = adj_start[node], adj_start[node + 1]
-        for other, w in zip(dst[lo:hi].tolist(), weight[lo:hi].tolist(), strict=True):
-            if keeper[other] == other and (best < 0 or node_rank[other] < best_rank):
-                best, best_rank, best_sim = other, int(node_rank[other]), w
-        if best < 0:
-            keeper[node] = node
-        else:
-            keeper[node] = best
-            sim_out[node] = best_sim
+    asked_before = set(asked_codes.tolist()) | set(_pair_codes(pairs, n).tolist())
+    for _ in range(_ROUNDS):
+        keeper, sim_out = graph.assign(order_list, leader_list, to_leader_list, threshold)
+        asked_pairs = graph.proposals(order_list, leader_list, keeper, nodes, n, asked_before)
+        if not asked_pairs:
+            break
+        more = np.array(asked_pairs, dtype=np.int64)
+        more_sims = measure(more)
+        asked_before.update(_pair_codes(more, n).tolist())
+        good_more = more_sims >= threshold
+        graph.add(np.searchsorted(nodes, more[good_more]).tolist(), more_sims[good_more].tolist())
+    keeper, sim_out = graph.assign(order_list, leader_list, to_leader_list, threshold)
 
     kept_docs = nodes[keeper]
     has_members = np.zeros(len(nodes), dtype=bool)

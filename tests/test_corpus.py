@@ -663,3 +663,20 @@ def test_records_held_in_memory_are_written_as_json_lines(tmp_path: Path) -> Non
     lines = (tmp_path / "out" / "corpus" / "records.jsonl").read_text().splitlines()
     assert len(lines) == summary.documents_out == len(records) - 40
     assert json.loads(lines[0]) == records[0]
+
+
+def test_a_kept_document_two_edges_from_a_similar_kept_one_joins_it() -> None:
+    # Star edges link 2 and 3 only through 1; 3 is like 2 (0.9) but nobody measured it.
+    pairs = np.array([[0, 1], [1, 2], [1, 3]], dtype=np.int64)
+    sims = np.array([0.9, 0.85, 0.85])
+    exact_sims = {(0, 2): 0.5, (0, 3): 0.5, (2, 3): 0.9}
+    asked: list[tuple[int, int]] = []
+
+    def measure(more: np.ndarray) -> np.ndarray:
+        asked.extend((int(i), int(j)) for i, j in more)
+        return np.array([exact_sims[(int(i), int(j))] for i, j in more])
+
+    clusters = resolve_clusters(pairs, sims, np.arange(4), threshold=0.8, measure=measure)
+    assert clusters.kept.tolist() == [0, 0, 2, 2]
+    assert clusters.similarity.tolist() == [1.0, 0.9, 1.0, 0.9]
+    assert sorted(asked) == [(0, 2), (0, 3), (2, 3)]
