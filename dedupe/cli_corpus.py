@@ -8,7 +8,7 @@ Exit status: 0 when the corpus was written; 2 for bad options and for every
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
 
 import click
@@ -29,7 +29,8 @@ from dedupe.candidates import BandChoice
 from dedupe.cleaning import CleanOptions
 from dedupe.cli import OneLineError
 from dedupe.corpus import DEFAULT_CHUNK_SIZE, CorpusOptions, CorpusSummary, OnError, write_corpus
-from dedupe.errors import DedupeError
+from dedupe.errors import DedupeError, OptionsError
+from dedupe.executors import Executor
 from dedupe.groups import KeepPolicy
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from dedupe.neardups import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
@@ -120,6 +121,22 @@ class RichProgress:
             self._end_task()
 
 
+def cluster_executor(
+    scheduler: str | None, local: bool, workers: int | None
+) -> AbstractContextManager[Executor | None]:
+    """The Dask executor ``--scheduler``/``--dask local`` ask for, or ``None``
+    (the local process pool)."""
+    if scheduler is None and not local:
+        return nullcontext()
+    try:
+        from dedupe.executors_dask import dask_executor
+    except ImportError:
+        raise OptionsError(
+            "running on Dask needs the dask extra (pip install 'dedupe-text[dask]')"
+        ) from None
+    return dask_executor(scheduler, local_workers=workers)
+
+
 @click.command("corpus")
 @click.argument(
     "inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path)
@@ -176,6 +193,19 @@ class RichProgress:
     "--workers", type=click.IntRange(1), default=None, help="Processes (default: every core)."
 )
 @click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Run on the Dask cluster whose scheduler is at ADDRESS (tcp://host:8786).",
+)
+@click.option(
+    "--dask",
+    "dask_mode",
+    type=click.Choice(["local"]),
+    default=None,
+    help="Run on a Dask cluster started on this machine (loopback only), --workers processes.",
+)
+@click.option(
     "--chunk-size",
     type=click.IntRange(1),
     default=DEFAULT_CHUNK_SIZE,
@@ -228,6 +258,8 @@ def corpus(
     keep: str,
     keep_by: str | None,
     workers: int | None,
+    scheduler: str | None,
+    dask_mode: str | None,
     chunk_size: int,
     tmp_dir: Path | None,
     on_error: str,
@@ -247,6 +279,8 @@ def corpus(
     the input's format), clusters.jsonl, boilerplate.jsonl and summary.json.
     """
     console = Console(stderr=True)
+    if scheduler is not None and dask_mode is not None:
+        raise click.UsageError("give --scheduler or --dask local, not both")
     try:
         options = CorpusOptions(
             near_dups=None
@@ -266,13 +300,21 @@ def corpus(
         source = open_source(inputs, text_field=field, id_field=id_field)
         if not quiet and options.near_dups is not None:
             console.print(format_band_choice(options.near_dups.band_choice()), highlight=False)
-        if not quiet and console.is_terminal:
-            with RichProgress(console).shown() as progress:
+        with cluster_executor(scheduler, dask_mode == "local", workers) as executor:
+            if not quiet and console.is_terminal:
+                with RichProgress(console).shown() as progress:
+                    summary = write_corpus(
+                        source,
+                        out_dir,
+                        options=options,
+                        overwrite=overwrite,
+                        progress=progress,
+                        executor=executor,
+                    )
+            else:
                 summary = write_corpus(
-                    source, out_dir, options=options, overwrite=overwrite, progress=progress
+                    source, out_dir, options=options, overwrite=overwrite, executor=executor
                 )
-        else:
-            summary = write_corpus(source, out_dir, options=options, overwrite=overwrite)
     except DedupeError as exc:
         raise OneLineError(str(exc)) from None
     if not quiet:

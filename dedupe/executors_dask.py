@@ -57,6 +57,7 @@ from dedupe.engines import (
     star_violations,
 )
 from dedupe.errors import OptionsError
+from dedupe.executors import available_cores
 from dedupe.neardups import BandStore, ShingleTask, shingle_chunk
 
 T = TypeVar("T")
@@ -452,13 +453,13 @@ def dask_executor(
     """A :class:`DaskExecutor` on the scheduler at ``scheduler``
     (``tcp://host:8786``), or else on a :func:`local_cluster` of
     ``local_workers`` (``None``: every core); both are closed on exit."""
-    cluster = None
-    if scheduler is None:
-        from dedupe.executors import available_cores
-
-        cluster = local_cluster(local_workers or available_cores())
+    cluster = local_cluster(local_workers or available_cores()) if scheduler is None else None
     try:
-        with Client(scheduler if cluster is None else cluster, set_as_default=False) as client:
+        try:
+            client = Client(scheduler if cluster is None else cluster, set_as_default=False)
+        except OSError as exc:
+            raise OptionsError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+        with client:
             yield DaskExecutor(client)
     finally:
         if cluster is not None:

@@ -1,0 +1,306 @@
+"""dedupe corpus on Dask: the same output as the local run, on a LocalCluster
+of two worker processes; components on the cluster; a worker killed mid-run;
+the CLI flags."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from click.testing import CliRunner
+
+pytest.importorskip(
+    "distributed", reason="dask[distributed] is not installed (pip install 'dedupe-text[dask]')"
+)
+import dask.dataframe as dd
+import pandas as pd
+from distributed import Client, Future, LocalCluster
+
+from dedupe.cli_corpus import corpus
+from dedupe.components import connected_components
+from dedupe.corpus import CorpusOptions, dedupe_corpus, write_corpus
+from dedupe.engines import large_star, small_star, star_violations
+from dedupe.errors import InputError
+from dedupe.executors_dask import (
+    DaskExecutor,
+    _shingle_frame,
+    dask_executor,
+    local_cluster,
+)
+from dedupe.groups import KeepPolicy
+from dedupe.readers import open_source
+from tests.test_corpus import VOCAB, corpus_file, crawl, edit, outputs, planted
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[LocalCluster]:
+    with local_cluster(2) as started:
+        yield started
+
+
+@pytest.fixture
+def client(cluster: LocalCluster) -> Iterator[Client]:
+    with Client(cluster, set_as_default=False) as connected:
+        yield connected
+
+
+def chains(seed: int = 2, links: int = 12) -> list[dict[str, Any]]:
+    """Three chains of documents, each two words from the one before (so the
+    first and last of a chain are far apart), with unrelated documents and
+    the chains interleaved out of order."""
+    rng = random.Random(seed)
+    records: list[dict[str, Any]] = []
+    for c in range(3):
+        words = [rng.choice(VOCAB) for _ in range(300)]
+        for link in range(links):
+            records.append({"id": f"c{c}-{link}", "text": " ".join(words), "score": rng.random()})
+            words = edit(words, rng, 2)
+    records += [
+        {"id": f"u{i}", "text": " ".join(rng.choice(VOCAB) for _ in range(120)), "score": 0.5}
+        for i in range(20)
+    ]
+    rng.shuffle(records)
+    return records
+
+
+CORPORA: dict[str, Callable[[], list[dict[str, Any]]]] = {
+    "planted": lambda: planted()[0],
+    "crawl": crawl,
+    "chains": chains,
+}
+
+
+def run(
+    records: list[dict[str, Any]], options: CorpusOptions, executor: DaskExecutor | None = None
+) -> dict[str, Any]:
+    with dedupe_corpus(records, options=options, id_field="id", executor=executor) as result:
+        out = list(result)
+        summary = result.summary
+        return {
+            "records": out,
+            "members": result.cluster_members(),
+            "documents": result.clusters.documents.tolist(),
+            "kept": result.clusters.kept.tolist(),
+            "cluster": result.clusters.cluster.tolist(),
+            "similarity": result.clusters.similarity.tolist(),
+            "edges": result.edges.tolist(),
+            "edge_similarity": result.edge_similarity.tolist(),
+            "boilerplate": result.boilerplate,
+            "counts": (
+                summary.documents_out,
+                summary.clusters,
+                summary.duplicates,
+                summary.candidate_pairs,
+                summary.verified_pairs,
+                summary.bytes_removed,
+            ),
+        }
+
+
+OPTIONS = {
+    "first": CorpusOptions(workers=1),
+    "longest-chunks-of-7": CorpusOptions(workers=1, keep=KeepPolicy.LONGEST, chunk_size=7),
+    "keep-by-score": CorpusOptions(workers=1, keep_by="score"),
+}
+
+
+@pytest.mark.parametrize("name", CORPORA)
+@pytest.mark.parametrize("how", OPTIONS)
+def test_the_cluster_finds_what_the_local_run_finds(client: Client, name: str, how: str) -> None:
+    records = CORPORA[name]()
+    local = run(records, OPTIONS[how])
+    # Three partitions per shuffle on two workers: buckets and components cross workers.
+    remote = run(records, OPTIONS[how], DaskExecutor(client, partitions=3, band_rows=40))
+    assert remote == local
+    if name != "crawl":
+        assert local["members"]
+
+
+def test_same_output_files_as_the_local_pool(client: Client, tmp_path: Path) -> None:
+    records = planted()[0] + crawl() + chains()
+    source = open_source([corpus_file(tmp_path, records)], id_field="id")
+    pool = write_corpus(source, tmp_path / "pool", options=CorpusOptions(workers=2))
+    executor = DaskExecutor(client)
+    dask = write_corpus(source, tmp_path / "dask", options=CorpusOptions(), executor=executor)
+    assert outputs(tmp_path / "dask") == outputs(tmp_path / "pool")
+    assert dask.workers == 2
+    assert (dask.documents_out, dask.clusters, dask.verified_pairs) == (
+        pool.documents_out,
+        pool.clusters,
+        pool.verified_pairs,
+    )
+    assert set(executor.peak_worker_memory()) == set(client.nthreads())
+    assert all(peak > 0 for peak in executor.peak_worker_memory().values())
+
+
+def test_a_bucket_of_two_thousand_identical_documents(client: Client) -> None:
+    records = [{"id": str(i), "text": "the same words in every one of them"} for i in range(2000)]
+    records.insert(700, {"id": "other", "text": "a different text of some other words"})
+    result = run(records, CorpusOptions(workers=1, chunk_size=500), DaskExecutor(client))
+    assert [r["id"] for r in result["records"]] == ["0", "other"]
+    # Star edges: one pair per document, not two million.
+    assert result["counts"][3] == 1999
+
+
+def star_rounds(edges: np.ndarray) -> np.ndarray:
+    """Large-star and small-star rounds on one partition, until a star forest."""
+    a, b = np.minimum(edges[:, 0], edges[:, 1]), np.maximum(edges[:, 0], edges[:, 1])
+    pairs = np.unique(np.stack([a, b], axis=1)[a != b], axis=0)
+    while True:
+        both = np.concatenate([pairs, pairs[:, ::-1]])
+        pairs = np.unique(large_star(both[:, 0], both[:, 1]), axis=0)
+        pairs = np.unique(small_star(pairs[:, 0], pairs[:, 1]), axis=0)
+        ends = np.concatenate([pairs[:, 0], pairs[:, 1]])
+        leaf = np.concatenate([np.zeros(len(pairs), bool), np.ones(len(pairs), bool)])
+        if not star_violations(ends, leaf):
+            return pairs
+
+
+def test_large_and_small_star_rounds_end_in_the_components() -> None:
+    rng = np.random.default_rng(5)
+    n = 400
+    for count in (0, 50, 300, 600):
+        edges = rng.integers(0, n, size=(count, 2)).astype(np.int64)
+        edges = np.concatenate([edges, [[i, i + 1] for i in range(100, 160)]]).astype(np.int64)
+        stars = star_rounds(edges)
+        labels = np.arange(n)
+        labels[stars[:, 1]] = stars[:, 0]
+        assert labels.tolist() == connected_components(edges, n).tolist()
+
+
+def test_components_on_the_cluster_equal_the_local_ones(client: Client) -> None:
+    # A CI guard for the query planner too: shuffles, drop-duplicates and
+    # merges chained over several rounds.
+    rng = np.random.default_rng(9)
+    n = 3000
+    edges = rng.integers(0, n, size=(2500, 2)).astype(np.int64)
+    edges = np.concatenate([edges, [[i, i + 1] for i in range(0, 400)]]).astype(np.int64)
+    edges = np.unique(np.sort(edges, axis=1), axis=0)
+    edges = edges[edges[:, 0] != edges[:, 1]]
+    frame = dd.from_pandas(pd.DataFrame({"a": edges[:, 0], "b": edges[:, 1]}), npartitions=5)
+    executor = DaskExecutor(client, partitions=4)
+    labels = client.compute(executor._components(frame)).result()
+    expected = connected_components(edges, n)
+    got = np.arange(n)
+    got[labels["doc"].to_numpy()] = labels["comp"].to_numpy()
+    assert got.tolist() == expected.tolist()
+    assert len(labels) == len(np.unique(edges))
+
+
+class KillOnce(DaskExecutor):
+    """Shingle tasks kill their worker process the first time one runs."""
+
+    def __init__(self, client: Client, marker: Path) -> None:
+        super().__init__(client)
+        self.marker = marker
+
+    def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        if fn is _shingle_frame:
+            return super().submit(die_once, str(self.marker), fn, *args)
+        return super().submit(fn, *args)
+
+
+def die_once(marker: str, fn: Callable[..., Any], *args: Any) -> Any:
+    try:
+        os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+    except FileExistsError:
+        return fn(*args)
+    os._exit(1)  # the worker process dies; its nanny starts a new one
+
+
+@pytest.mark.slow
+def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path) -> None:
+    records = planted()[0] + chains()
+    local = run(records, CorpusOptions(workers=1))
+    marker = tmp_path / "killed"
+    with local_cluster(2) as cluster, Client(cluster, set_as_default=False) as client:
+        remote = run(records, CorpusOptions(workers=1, chunk_size=16), KillOnce(client, marker))
+    assert marker.exists()
+    assert remote == local
+
+
+def test_cli_on_a_scheduler_address_writes_the_local_corpus(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    path = corpus_file(tmp_path, planted()[0])
+    args = [str(path), "--id-field", "id", "-q"]
+    local = CliRunner().invoke(corpus, [*args, "-o", str(tmp_path / "local"), "--workers", "1"])
+    assert local.exit_code == 0, local.output
+    remote = CliRunner().invoke(
+        corpus,
+        [*args, "-o", str(tmp_path / "remote"), "--scheduler", cluster.scheduler_address],
+        catch_exceptions=False,
+    )
+    assert remote.exit_code == 0, remote.output
+    assert outputs(tmp_path / "remote") == outputs(tmp_path / "local")
+
+
+@pytest.mark.slow
+def test_cli_dask_local_starts_its_own_cluster(tmp_path: Path) -> None:
+    path = corpus_file(tmp_path, crawl())
+    args = [str(path), "--id-field", "id", "-q", "--workers", "1"]
+    local = CliRunner().invoke(corpus, [*args, "-o", str(tmp_path / "local")])
+    remote = CliRunner().invoke(
+        corpus, [*args, "-o", str(tmp_path / "remote"), "--dask", "local"], catch_exceptions=False
+    )
+    assert remote.exit_code == local.exit_code == 0, remote.output
+    assert outputs(tmp_path / "remote") == outputs(tmp_path / "local")
+
+
+def test_cli_bad_cluster_usage_is_one_line(cluster: LocalCluster, tmp_path: Path) -> None:
+    path = corpus_file(tmp_path, planted()[0][:5])
+    both = CliRunner().invoke(
+        corpus,
+        [
+            str(path),
+            "-o",
+            str(tmp_path / "o"),
+            "--scheduler",
+            "tcp://127.0.0.1:1",
+            "--dask",
+            "local",
+        ],
+    )
+    assert both.exit_code == 2
+    assert "give --scheduler or --dask local, not both" in both.stderr
+    missing = tmp_path / "missing.jsonl"
+    gone = CliRunner().invoke(
+        corpus, [str(missing), "-o", str(tmp_path / "o"), "--scheduler", cluster.scheduler_address]
+    )
+    assert gone.exit_code == 2
+    assert gone.stderr == f"dedupe: error: {missing}: no such file or directory\n"
+
+
+def test_an_input_gone_between_passes_is_an_input_error(client: Client, tmp_path: Path) -> None:
+    path = corpus_file(tmp_path, planted()[0])
+    source = open_source([path], id_field="id")
+
+    class Vanishing:
+        format, text_field, names, paths = source.format, "text", source.names, source.paths
+        readings = 0
+
+        def __iter__(self) -> Iterator[Any]:
+            self.readings += 1
+            if self.readings == 2:
+                path.unlink()
+            yield from source
+
+    with pytest.raises(InputError, match=r"in\.jsonl: cannot open"):
+        write_corpus(Vanishing(), tmp_path / "out", executor=DaskExecutor(client))  # type: ignore[arg-type]
+    assert not (tmp_path / "out").exists()
+
+
+def test_dask_executor_maps_in_order_and_owns_no_client(
+    cluster: LocalCluster, client: Client
+) -> None:
+    executor = DaskExecutor(client)
+    assert list(executor.map(abs, range(-20, 0))) == list(range(20, 0, -1))
+    executor.close()
+    assert client.status == "running"
+    with dask_executor(cluster.scheduler_address) as other:
+        assert other.workers == 2
