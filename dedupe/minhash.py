@@ -55,9 +55,6 @@ _BATCH_CHARS = 1 << 21
 
 Signatures = npt.NDArray[np.uint32]
 
-_ASCII_LOWER = np.arange(256, dtype=np.uint8)
-_ASCII_LOWER[ord("A") : ord("Z") + 1] += 32
-
 
 @dataclass(frozen=True, slots=True)
 class SignatureOptions:
@@ -217,9 +214,9 @@ def _sign_texts(
             continue
         points: npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
         if ascii[rows[0]]:
-            # ASCII text is already NFKC, and case folds to lower case: one byte table.
+            # ASCII text is already NFKC, and case folds to lower case.
             parts = [texts[i] for i in rows.tolist()]
-            points = _ASCII_LOWER[np.frombuffer("".join(parts).encode("ascii"), dtype=np.uint8)]
+            points = np.frombuffer("".join(parts).encode("ascii").lower(), dtype=np.uint8)
         else:
             parts = [fold(texts[i]) for i in rows.tolist()]
             points = np.frombuffer("".join(parts).encode("utf-32-le"), dtype=np.uint32)
