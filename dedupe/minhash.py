@@ -106,10 +106,12 @@ def _sign(shingles: KeyShingles, rows: int, options: SignatureOptions) -> Signat
     for start in range(0, len(mixed), _CHUNK_ROWS):
         chunk = mixed[start : start + _CHUNK_ROWS]
         chunk_owners = owners[start : start + _CHUNK_ROWS]
-        permuted = chunk[:, None] * a[None, :]
-        permuted += b[None, :]
+        # Permutations by shingles, so each set's minimum runs along contiguous
+        # memory (several times faster than reducing down the columns).
+        permuted = a[:, None] * chunk[None, :]
+        permuted += b[:, None]
         firsts = np.flatnonzero(np.diff(chunk_owners, prepend=-1))
-        mins = np.minimum.reduceat(permuted, firsts, axis=0)
+        mins = np.minimum.reduceat(permuted, firsts, axis=1).T
         # A set cut by the chunk border keeps the smaller of its two partial minimums.
         target = chunk_owners[firsts]
         out[target] = np.minimum(out[target], mins)
