@@ -5,8 +5,10 @@ from __future__ import annotations
 import multiprocessing
 import random
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -322,3 +324,41 @@ def test_public_names() -> None:
         assert name in dedupe.__all__
         assert getattr(dedupe, name) is not None
     assert dedupe.__all__ == sorted(dedupe.__all__)
+
+
+_WRITER = """
+import sys
+from dedupe import NearDuplicateIndex
+index = NearDuplicateIndex(sys.argv[1])
+body = " ".join(f"word{i}" for i in range(2000))
+i = 0
+while True:
+    index.add(f"doc{i}", f"document {i} " + body + f" end {i}", site="a.example")
+    i += 1
+"""
+
+
+@pytest.mark.slow
+def test_a_writer_killed_mid_write_leaves_redis_consistent(redis_server: RedisServer) -> None:
+    redis_server.client.flushall()
+    NearDuplicateIndex(redis_server.url).close()
+    writer = subprocess.Popen([sys.executable, "-c", _WRITER, redis_server.url])
+    try:
+        deadline = time.monotonic() + 60
+        while int(redis_server.client.get("dedupe:count") or 0) < 20:
+            assert time.monotonic() < deadline, "the writer added too little"
+            assert writer.poll() is None
+            time.sleep(0.05)
+    finally:
+        writer.send_signal(signal.SIGKILL)
+        writer.wait()
+    # Every add is one MULTI/EXEC: the counters agree with the documents stored.
+    docs = list(redis_server.client.scan_iter("dedupe:doc:*"))
+    with NearDuplicateIndex(redis_server.url) as index:
+        assert len(index) == len(docs) >= 20
+        assert index.stats().documents == len(docs)
+        assert int(redis_server.client.hget("dedupe:sites", "a.example") or 0) == len(docs)
+        body = " ".join(f"word{i}" for i in range(2000))
+        match = index.check(f"document 0 {body} end 0")
+        assert match is not None
+        assert match.doc_id == "doc0"
