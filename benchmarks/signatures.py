@@ -13,7 +13,8 @@ The baselines get lowercase, whitespace-split word 5-grams built in Python
 normalisation (NFKC, case folding, punctuation, URLs, CJK/Thai tokens) from
 the raw text. Throughput is UTF-8 megabytes of input per second (best of
 ``--repeat``), each measurement in a forked child so that its peak memory
-(high-water resident set above the child's start) is its own. The two
+(high-water resident set above the child's start) is its own; for dedupe
+with 2 workers that is the calling process only, not the workers. The two
 slowest baselines run on the first ``--slow-mb`` megabytes of the same
 corpus.
 
@@ -39,6 +40,7 @@ with ``--seed`` and repeated when shorter than ``--mb``.
 from __future__ import annotations
 
 import argparse
+import ctypes
 import json
 import multiprocessing
 import platform
@@ -131,7 +133,10 @@ def _status_kb(field: str) -> int:
 
 
 def _child(fn: Callable[[], object], conn: Any) -> None:
-    # A forked child starts with its parent's high-water mark; "5" resets it.
+    # Memory the parent freed would be reused without counting as new: give
+    # it back first. A forked child starts with its parent's high-water mark;
+    # "5" resets it.
+    ctypes.CDLL("libc.so.6").malloc_trim(0)
     Path("/proc/self/clear_refs").write_text("5")
     start_kb = _status_kb("VmRSS")
     started = time.perf_counter()
