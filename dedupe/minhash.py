@@ -29,9 +29,7 @@ give the same rows.
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache, partial
 from types import ModuleType
@@ -166,6 +164,10 @@ _FORKED_BATCHES: list[list[str]] = []
 def _sign_in_pool(
     batches: list[list[str]], sign: Callable[[list[str]], Signatures], workers: int
 ) -> list[Signatures]:
+    # Imported here: they cost tens of milliseconds that a single process never needs.
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
     # Loaded and compiled before the workers start, so none of them does it again.
     sign(["warm up", "wärm up"] * (_COMPILED_MIN_CHARS // 14 + 1))
     if "fork" not in multiprocessing.get_all_start_methods():
