@@ -16,8 +16,8 @@ Spark) can run them, and the local ones they wrap decide every result:
   (:func:`dedupe.neardups.sorted_jaccard`);
 - :func:`large_star` / :func:`small_star`: one round of connected components
   (Kiveris et al. 2014) over the edges of the nodes held whole in one
-  partition, and :func:`star_violations` to tell when the edges form a
-  star forest;
+  partition, and :func:`star_violations` to tell, before a round, that the
+  edges already form a star forest;
 - :func:`resolve_group`: whole components checked against their kept
   documents (:func:`dedupe.components.resolve_clusters`).
 """
@@ -116,10 +116,17 @@ def _spread(nodes: Ints, values: Ints, at: Ints) -> Ints:
     return spread
 
 
+def neighbourhoods(u: Ints, v: Ints) -> tuple[Ints, Ints]:
+    """Directed edges ``u -> v`` without repeats or loops, sorted by ``u``."""
+    pairs = np.unique(np.stack([u, v], axis=1)[u != v], axis=0)
+    return pairs[:, 0], pairs[:, 1]
+
+
 def large_star(u: Ints, v: Ints) -> Pairs:
-    """Large-star over directed edges ``u -> v`` (both directions of each
-    edge, every edge of each ``u`` present): each node's larger neighbours
-    are linked to the smallest node of its neighbourhood."""
+    """Large-star over directed edges ``u -> v`` from :func:`neighbourhoods`
+    (both directions of each edge, every edge of each ``u`` present): each
+    node's larger neighbours are linked to the smallest node of its
+    neighbourhood. Returns edges ``(a, b)``, ``a < b``, possibly repeated."""
     if not len(u):
         return np.empty((0, 2), np.int64)
     nodes, low = _group_min(u, v)
@@ -128,8 +135,9 @@ def large_star(u: Ints, v: Ints) -> Pairs:
 
 
 def small_star(a: Ints, b: Ints) -> Pairs:
-    """Small-star over edges ``a < b`` (every edge of each ``b`` present):
-    each node and its smaller neighbours are linked to the smallest of them."""
+    """Small-star over edges ``a < b`` (every edge of each ``b`` present,
+    repeats allowed): each node and its smaller neighbours are linked to the
+    smallest of them. Returns edges ``(a, b)``, ``a < b``, possibly repeated."""
     if not len(a):
         return np.empty((0, 2), np.int64)
     nodes, low = _group_min(b, a)
@@ -143,17 +151,18 @@ def small_star(a: Ints, b: Ints) -> Pairs:
     )
 
 
-def star_violations(node: Ints, is_leaf: npt.NDArray[np.bool_]) -> int:
-    """Nodes (every end of each present) that break a star forest of edges
-    ``center < leaf``: a leaf of two edges, or a node both leaf and center."""
-    if not len(node):
+def star_violations(u: Ints, v: Ints) -> int:
+    """Nodes that keep directed edges ``u -> v`` from :func:`neighbourhoods`
+    (every edge of each ``u`` present) from being a star forest whose centres
+    are each component's smallest node: a node with a smaller neighbour and
+    any other neighbour. Zero means each component is a star around its
+    smallest node, so large-star and small-star would change nothing."""
+    if not len(u):
         return 0
-    order = np.argsort(node, kind="stable")
-    node, is_leaf = node[order], is_leaf[order]
-    starts = np.flatnonzero(np.diff(node, prepend=node[:1] - 1))
-    leaves = np.add.reduceat(is_leaf.astype(np.int64), starts)
-    sizes = np.diff(np.append(starts, len(node)))
-    return int(np.count_nonzero((leaves > 1) | ((leaves > 0) & (sizes > leaves))))
+    starts = np.flatnonzero(np.diff(u, prepend=u[:1] - 1))
+    degree = np.diff(np.append(starts, len(u)))
+    has_smaller = np.minimum.reduceat(v, starts) < u[starts]
+    return int(np.count_nonzero(has_smaller & (degree > 1)))
 
 
 def resolve_group(

@@ -50,6 +50,7 @@ from dedupe.engines import (
     NearDups,
     bucket_stars,
     large_star,
+    neighbourhoods,
     number_clusters,
     pair_similarity,
     resolve_group,
@@ -83,7 +84,6 @@ _DIRECTED = _frame(u=np.empty(0, _I64), v=np.empty(0, _I64))
 _BANDS = _frame(band=np.empty(0, _I64), key=np.empty(0, np.uint64), doc=np.empty(0, _I64))
 _SHINGLES = _frame(doc=np.empty(0, _I64), rank=np.empty(0, _I64), sh=pd.Series([], dtype=object))
 _LABELS = _frame(doc=np.empty(0, _I64), comp=np.empty(0, _I64))
-_ENDS = _frame(node=np.empty(0, _I64), leaf=np.empty(0, bool))
 _NODES = _frame(node=np.empty(0, _I64))
 _COUNT = _frame(count=np.empty(0, _I64))
 _GROUPS = _frame(
@@ -158,23 +158,22 @@ def _both_ways(part: pd.DataFrame) -> pd.DataFrame:
     return _frame(u=np.concatenate([a, b]), v=np.concatenate([b, a]))
 
 
+def _neighbourhoods(part: pd.DataFrame) -> pd.DataFrame:
+    u, v = neighbourhoods(_ints(part["u"]), _ints(part["v"]))
+    return _frame(u=u, v=v)
+
+
 def _large_star(part: pd.DataFrame) -> pd.DataFrame:
     return _pairs_frame(large_star(_ints(part["u"]), _ints(part["v"])))
 
 
+def _violations(part: pd.DataFrame) -> pd.DataFrame:
+    found = star_violations(_ints(part["u"]), _ints(part["v"]))
+    return _frame(count=np.array([found], dtype=_I64))
+
+
 def _small_star(part: pd.DataFrame) -> pd.DataFrame:
     return _pairs_frame(small_star(_ints(part["a"]), _ints(part["b"])))
-
-
-def _ends(part: pd.DataFrame) -> pd.DataFrame:
-    a, b = _ints(part["a"]), _ints(part["b"])
-    leaf = np.concatenate([np.zeros(len(a), bool), np.ones(len(b), bool)])
-    return _frame(node=np.concatenate([a, b]), leaf=leaf)
-
-
-def _violations(part: pd.DataFrame) -> pd.DataFrame:
-    found = star_violations(_ints(part["node"]), part["leaf"].to_numpy(dtype=bool))
-    return _frame(count=np.array([found], dtype=_I64))
 
 
 def _nodes(part: pd.DataFrame) -> pd.DataFrame:
@@ -298,9 +297,6 @@ class DaskExecutor:
     def _compute(self, collection: Any) -> Any:
         return self.client.compute(collection).result()
 
-    def _count(self, frame: dd.DataFrame) -> int:
-        return int(self._compute(frame.map_partitions(len).sum()))
-
     def _by(self, frame: dd.DataFrame, column: str) -> dd.DataFrame:
         shuffled: dd.DataFrame = frame.shuffle(column, npartitions=self._partitions)
         return shuffled
@@ -318,12 +314,15 @@ class DaskExecutor:
             np.empty(0, _I64), np.empty(0, _I64), np.empty(0, np.float64), np.empty(0, _I64)
         )
         pairs = self.client.persist(self._candidates(job.bands))
-        candidates = self._count(pairs)
+        count, ends = self.client.compute(
+            [pairs.map_partitions(len).sum(), pairs.map_partitions(_nodes, meta=_NODES)["node"]],
+            sync=True,
+        )
+        candidates = int(count)
         if not candidates:
             return NearDups(empty, np.empty((0, 2), _I64), np.empty(0, np.float64), 0)
-        ends = self._compute(pairs.map_partitions(_nodes, meta=_NODES)["node"])
         wanted = np.zeros(job.bands.documents, dtype=bool)
-        wanted[ends.to_numpy(dtype=_I64)] = True
+        wanted[_ints(ends)] = True
         shingles = self.client.persist(self._shingles(job, wanted))
         sides = [shingles.map_partitions(_side, end, meta=_side(_SHINGLES, end)) for end in "ab"]
         joined = pairs.merge(sides[0], on="a", npartitions=self._partitions).merge(
@@ -387,17 +386,19 @@ class DaskExecutor:
 
     def _components(self, edges: dd.DataFrame) -> dd.DataFrame:
         """``(doc, comp)`` for every document of an edge: ``comp`` is the
-        smallest document of its component."""
+        smallest document of its component.
+
+        A round is two shuffles: by node (repeats dropped, the star-forest
+        test, large-star), then by larger end (small-star)."""
         while True:
-            directed = edges.map_partitions(_both_ways, meta=_DIRECTED)
-            large = self._unique_pairs(
-                self._by(directed, "u").map_partitions(_large_star, meta=_PAIRS)
-            )
-            small = self._by(large, "b").map_partitions(_small_star, meta=_PAIRS)
-            edges = self.client.persist(self._unique_pairs(small))
-            ends = self._by(edges.map_partitions(_ends, meta=_ENDS), "node")
-            if not self._compute(ends.map_partitions(_violations, meta=_COUNT)["count"].sum()):
+            directed = self._by(edges.map_partitions(_both_ways, meta=_DIRECTED), "u")
+            directed = self.client.persist(directed.map_partitions(_neighbourhoods, meta=_DIRECTED))
+            if not self._compute(directed.map_partitions(_violations, meta=_COUNT)["count"].sum()):
                 break
+            large = directed.map_partitions(_large_star, meta=_PAIRS)
+            edges = self.client.persist(
+                self._by(large, "b").map_partitions(_small_star, meta=_PAIRS)
+            )
         labels = edges.map_partitions(_labels, meta=_LABELS)
         unique: dd.DataFrame = self._by(labels, "doc").map_partitions(_distinct, meta=_LABELS)
         return unique
@@ -440,6 +441,8 @@ def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
         n_workers=workers,
         threads_per_worker=1,
         processes=processes,
+        # In one process Dask would pick its in-process transport, which takes no host.
+        protocol="tcp://",
         host="127.0.0.1",
         dashboard_address="127.0.0.1:0",
         silence_logs=logging.ERROR,
