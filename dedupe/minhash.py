@@ -140,19 +140,23 @@ def signatures(
     Each text is normalised (:func:`dedupe.normalize.normalize`) and shingled
     into ``ngram``-token shingles (:mod:`dedupe.shingles`), so row ``i``
     equals the signature of ``shingle_set(normalize(texts[i]), ...)``.
-    ``workers`` > 1 spreads batches of about two million characters over that
-    many processes; the result is the same for any number of workers.
+    ``workers`` > 1 shares batches of about two million characters between
+    this process and ``workers - 1`` others (forked where the platform
+    allows, so the texts are not copied); the result is the same for any
+    number of workers.
     """
     if workers < 1:
         raise OptionsError(f"workers must be at least 1, not {workers}")
-    sign = partial(
-        _sign_texts,
-        shingling=ShingleOptions(size=ngram),
-        options=SignatureOptions(num_perm=num_perm, seed=seed),
-    )
+    shingling = ShingleOptions(size=ngram)
+    options = SignatureOptions(num_perm=num_perm, seed=seed)
+    sign = partial(_sign_texts, shingling=shingling, options=options)
     if workers == 1:
         parts = [sign(batch) for batch in _batches(texts)]
     else:
+        compiled = _compiled()
+        if compiled is not None:
+            # Loaded and compiled before the workers start, so none of them does it again.
+            _sign_compiled(compiled, ["warm up", "wärm up"], shingling, options)
         parts = _sign_in_pool(list(_batches(texts)), sign, workers)
     return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
 
@@ -164,22 +168,39 @@ _FORKED_BATCHES: list[list[str]] = []
 def _sign_in_pool(
     batches: list[list[str]], sign: Callable[[list[str]], Signatures], workers: int
 ) -> list[Signatures]:
+    """``sign`` of each batch, by this process and ``workers - 1`` others."""
     # Imported here: they cost tens of milliseconds that a single process never needs.
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    # Loaded and compiled before the workers start, so none of them does it again.
-    sign(["warm up", "wärm up"] * (_COMPILED_MIN_CHARS // 14 + 1))
-    if "fork" not in multiprocessing.get_all_start_methods():
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            return list(pool.map(sign, batches))
-    _FORKED_BATCHES[:] = batches
+    forked = "fork" in multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if forked else None)
+    results: list[Signatures] = [np.empty(0, dtype=np.uint32)] * len(batches)
+    pending: dict[Future[Signatures], int] = {}
+    _FORKED_BATCHES[:] = batches if forked else []
     try:
-        context = multiprocessing.get_context("fork")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            return list(pool.map(partial(_sign_forked, sign=sign), range(len(batches))))
+        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
+            following = 0
+            while following < len(batches) or pending:
+                # Keep every worker two batches ahead and sign one here meanwhile,
+                # so that no process waits for another until the last batch.
+                while following < len(batches) and len(pending) < 2 * (workers - 1):
+                    if forked:
+                        future = pool.submit(_sign_forked, following, sign=sign)
+                    else:
+                        future = pool.submit(sign, batches[following])
+                    pending[future] = following
+                    following += 1
+                if following < len(batches):
+                    results[following] = sign(batches[following])
+                    following += 1
+                else:
+                    wait(pending, return_when=FIRST_COMPLETED)
+                for future in [f for f in pending if f.done()]:
+                    results[pending.pop(future)] = future.result()
     finally:
         _FORKED_BATCHES.clear()
+    return results
 
 
 def _sign_forked(index: int, *, sign: Callable[[list[str]], Signatures]) -> Signatures:
@@ -202,14 +223,22 @@ def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
 def _sign_texts(
     texts: list[str], *, shingling: ShingleOptions, options: SignatureOptions
 ) -> Signatures:
+    from dedupe.normalize import normalize
+    from dedupe.shingles import key_shingle_hashes
+
+    compiled = _compiled() if sum(len(t) for t in texts) >= _COMPILED_MIN_CHARS else None
+    if compiled is not None:
+        return _sign_compiled(compiled, texts, shingling, options)
+    keys = [normalize(t) for t in texts]
+    return _sign(key_shingle_hashes(keys, shingling), len(keys), options)
+
+
+def _sign_compiled(
+    compiled: ModuleType, texts: list[str], shingling: ShingleOptions, options: SignatureOptions
+) -> Signatures:
     from dedupe.normalize import fold, normalize
     from dedupe.shingles import key_shingle_hashes
 
-    chars = sum(len(t) for t in texts)
-    compiled = _compiled() if chars >= _COMPILED_MIN_CHARS else None
-    if compiled is None:
-        keys = [normalize(t) for t in texts]
-        return _sign(key_shingle_hashes(keys, shingling), len(keys), options)
     a, b = permutations(options.num_perm, options.seed)
     out = np.empty((len(texts), options.num_perm), dtype=np.uint32)
     counts = np.zeros(len(texts), dtype=np.int64)
