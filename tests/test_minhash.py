@@ -194,7 +194,7 @@ def test_estimate_close_to_exact_jaccard() -> None:
     assert float(np.mean(errors)) < 0.04
 
 
-def test_workers_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_workers_give_the_same_rows(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(minhash, "_BATCH_CHARS", 5000)
     rng = random.Random(7)
     batch = [document(rng, rng.randint(0, 400)) for _ in range(60)]
