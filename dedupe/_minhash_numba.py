@@ -22,6 +22,7 @@ import numpy as np
 import numpy.typing as npt
 
 from dedupe.normalize import UNSPACED_RANGES
+from dedupe.shingles import HASH_BASE, HASH_LENGTH_FACTOR
 
 # Character kinds, in normalize()'s order of precedence: punctuation and
 # format characters are handled before whitespace and scripts.
@@ -31,8 +32,8 @@ PUNCT = 2  # Unicode category P*: a space, or nothing inside a URL
 FORMAT = 3  # category Cf: dropped
 UNSPACED = 4  # a script written without spaces: a token on its own
 
-_P = np.uint64(0x9E3779B97F4A7C15)
-_K = np.uint64(0xC2B2AE3D27D4EB4F)
+_P = HASH_BASE
+_K = HASH_LENGTH_FACTOR
 _M1 = np.uint64(0xFF51AFD7ED558CCD)
 _M2 = np.uint64(0xC4CEB9FE1A85EC53)
 _S33 = np.uint64(33)

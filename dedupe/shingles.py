@@ -39,8 +39,9 @@ DEFAULT_CHAR_SIZE = 4
 
 Hashes = npt.NDArray[np.uint64]
 
-_P = np.uint64(0x9E3779B97F4A7C15)
-_K = np.uint64(0xC2B2AE3D27D4EB4F)
+# P and K of the hash formula (module docstring).
+HASH_BASE = np.uint64(0x9E3779B97F4A7C15)
+HASH_LENGTH_FACTOR = np.uint64(0xC2B2AE3D27D4EB4F)
 _SPACE = 0x20
 # Code points at or above this are neither a space nor in an unspaced script.
 _CLASS_LIMIT = max(hi for _, hi in UNSPACED_RANGES) + 1
@@ -149,7 +150,7 @@ def key_shingle_hashes(
     powers = _powers(int(tok_lengths.max(initial=0)) + 2)
     for k in range(size - 2, -1, -1):
         # poly(t + " " + rest) = poly(t) + P**len(t) * (32 + P * poly(rest))
-        polys = polys * _P + np.uint64(_SPACE)
+        polys = polys * HASH_BASE + np.uint64(_SPACE)
         left = tok_lengths[first + k]
         polys = tok_polys[first + k] + powers[left] * polys
         shingle_lengths += left + 1
@@ -214,7 +215,7 @@ def _segment_polys(
 
 
 def _finish(polys: Hashes, lengths: npt.NDArray[np.int64]) -> Hashes:
-    h: Hashes = polys + lengths.astype(np.uint64) * _K
+    h: Hashes = polys + lengths.astype(np.uint64) * HASH_LENGTH_FACTOR
     h ^= h >> np.uint64(33)
     h *= np.uint64(0xFF51AFD7ED558CCD)
     h ^= h >> np.uint64(33)
@@ -248,7 +249,7 @@ def _powers(n: int) -> Hashes:
     """``P**i mod 2**64`` for ``i`` in ``range(n)`` (at least)."""
     cached = _POWER_CACHE[0]
     if len(cached) < n:
-        grown = np.full(max(n, 2 * len(cached)), _P, dtype=np.uint64)
+        grown = np.full(max(n, 2 * len(cached)), HASH_BASE, dtype=np.uint64)
         grown[0] = 1
         cached = np.cumprod(grown, dtype=np.uint64)
         _POWER_CACHE[0] = cached
