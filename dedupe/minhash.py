@@ -178,27 +178,30 @@ def _sign_in_pool(
     results: list[Signatures] = [np.empty(0, dtype=np.uint32)] * len(batches)
     pending: dict[Future[Signatures], int] = {}
     _FORKED_BATCHES[:] = batches if forked else []
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context)
     try:
-        with ProcessPoolExecutor(max_workers=workers - 1, mp_context=context) as pool:
-            following = 0
-            while following < len(batches) or pending:
-                # Keep every worker two batches ahead and sign one here meanwhile,
-                # so that no process waits for another until the last batch.
-                while following < len(batches) and len(pending) < 2 * (workers - 1):
-                    if forked:
-                        future = pool.submit(_sign_forked, following, sign=sign)
-                    else:
-                        future = pool.submit(sign, batches[following])
-                    pending[future] = following
-                    following += 1
-                if following < len(batches):
-                    results[following] = sign(batches[following])
-                    following += 1
+        following = 0
+        while following < len(batches) or pending:
+            # Keep every worker two batches ahead and sign one here meanwhile,
+            # so that no process waits for another until the last batch.
+            while following < len(batches) and len(pending) < 2 * (workers - 1):
+                if forked:
+                    future = pool.submit(_sign_forked, following, sign=sign)
                 else:
-                    wait(pending, return_when=FIRST_COMPLETED)
-                for future in [f for f in pending if f.done()]:
-                    results[pending.pop(future)] = future.result()
+                    future = pool.submit(sign, batches[following])
+                pending[future] = following
+                following += 1
+            if following < len(batches):
+                results[following] = sign(batches[following])
+                following += 1
+            else:
+                wait(pending, return_when=FIRST_COMPLETED)
+            for future in [f for f in pending if f.done()]:
+                results[pending.pop(future)] = future.result()
     finally:
+        # Every result is in (or the work failed): the workers exit by
+        # themselves, and waiting for that would only add to the wall time.
+        pool.shutdown(wait=False, cancel_futures=True)
         _FORKED_BATCHES.clear()
     return results
 
