@@ -4,6 +4,7 @@ numpy path against the compiled one."""
 
 from __future__ import annotations
 
+import json
 import random
 import subprocess
 import sys
@@ -211,8 +212,6 @@ def test_same_rows_in_another_process() -> None:
         "import sys, json; from dedupe.minhash import signatures;"
         "sys.stdout.write(signatures(json.load(sys.stdin)).tobytes().hex())"
     )
-    import json
-
     out = subprocess.run(
         [sys.executable, "-c", code],
         input=json.dumps(batch),
