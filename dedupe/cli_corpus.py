@@ -299,7 +299,8 @@ def corpus(
         )
         source = open_source(inputs, text_field=field, id_field=id_field)
         if not quiet and options.near_dups is not None:
-            console.print(format_band_choice(options.near_dups.band_choice()), highlight=False)
+            choice = format_band_choice(options.near_dups.band_choice())
+            console.print(choice, highlight=False, soft_wrap=True)
         with cluster_executor(scheduler, dask_mode == "local", workers) as executor:
             if not quiet and console.is_terminal:
                 with RichProgress(console).shown() as progress:

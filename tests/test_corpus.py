@@ -680,3 +680,12 @@ def test_a_kept_document_two_edges_from_a_similar_kept_one_joins_it() -> None:
     assert clusters.kept.tolist() == [0, 0, 2, 2]
     assert clusters.similarity.tolist() == [1.0, 0.9, 1.0, 0.9]
     assert sorted(asked) == [(0, 2), (0, 3), (2, 3)]
+
+
+def test_the_band_choice_is_one_line(tmp_path: Path) -> None:
+    path = corpus_file(tmp_path, planted()[0][:10])
+    args = [str(path), "-o", str(tmp_path / "out"), "--workers", "1"]
+    result = CliRunner().invoke(corpus, args, catch_exceptions=False)
+    line = result.stderr.splitlines()[0]
+    assert line.startswith("LSH: ")
+    assert line.endswith(")")
