@@ -10,13 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from dedupe.errors import OptionsError
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, resolve_mode, split_paragraphs
 from dedupe.runs import align, find_pieces, find_runs
-from dedupe.shingles import ShingleOptions, shingle_set
+from dedupe.shingles import ShingleOptions, key_shingle_hashes
 from dedupe.verify import Method
 
 DEFAULT_THRESHOLD = 0.8
@@ -126,12 +128,16 @@ class CleanResult:
 
 
 def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Unit]:
-    shingling = ShingleOptions(size=options.shingle_size)
-    units = []
-    for p in paragraphs:
-        key = normalize(p.text, fold_digits=options.fold_digits)
-        units.append(Unit(key, shingle_set(key, shingling), len(tokens(key)), len(p.text)))
-    return units
+    keys = [normalize(p.text, fold_digits=options.fold_digits) for p in paragraphs]
+    # All paragraphs' shingles in one batch: per-call overhead, not hashing,
+    # dominates for the short texts paragraphs are.
+    batch = key_shingle_hashes(keys, ShingleOptions(size=options.shingle_size))
+    counts = np.bincount(batch.owners, minlength=len(keys))
+    sets = np.split(batch.hashes, np.cumsum(counts)[:-1]) if len(keys) else []
+    return [
+        Unit(key, frozenset(hashes.tolist()), len(tokens(key)), len(p.text))
+        for key, hashes, p in zip(keys, sets, paragraphs, strict=True)
+    ]
 
 
 def _result(
@@ -198,7 +204,8 @@ def _settle(
     others are kept, and the next pass looks at them again.
     """
     decisions = _decide(units, comparable, options)
-    for _ in range(len(units)):
+    # A pass that removed nothing would only be repeated on the same paragraphs.
+    for _ in range(len(units) if decisions else 0):
         kept = [i for i in range(len(units)) if i not in decisions]
         again = _decide([units[i] for i in kept], [comparable[i] for i in kept], options)
         if not again:

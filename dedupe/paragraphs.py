@@ -59,6 +59,23 @@ class _Line:
 
 
 def _lines(text: str) -> list[_Line]:
+    """The lines of ``text``: content spans without their terminators."""
+    return _lines_lf(text) if "\r" not in text else _lines_any(text)
+
+
+def _lines_lf(text: str) -> list[_Line]:
+    # The common case, "\n" only: a split instead of a regex match per line.
+    lines: list[_Line] = []
+    start = 0
+    for number, line in enumerate(text.split("\n"), start=1):
+        if start == len(text):
+            break
+        lines.append(_Line(start, start + len(line), number))
+        start += len(line) + 1
+    return lines
+
+
+def _lines_any(text: str) -> list[_Line]:
     lines: list[_Line] = []
     for number, m in enumerate(_LINE.finditer(text), start=1):
         if m.start() == len(text) and m.end() == len(text):

@@ -123,6 +123,8 @@ def align(
     ``units`` are all paragraphs in text order; a paragraph whose key is empty
     (punctuation only) compares by its stripped text, given as its key.
     """
+    if not anchors:
+        return {}
     removed = dict(anchors)
     twins = {t for d in removed.values() for t in d.twins}
     n = len(units)

@@ -228,3 +228,11 @@ def test_same_result_in_other_processes() -> None:
             env={"PYTHONHASHSEED": seed, "PATH": ""},
         )
         assert out.stdout.strip() == here
+
+
+@SETTINGS
+@given(st.text(alphabet="ab \n\t\u2028", max_size=40))
+def test_line_split_fast_path_agrees(text: str) -> None:
+    from dedupe.paragraphs import _lines_any, _lines_lf
+
+    assert _lines_lf(text) == _lines_any(text)
