@@ -16,7 +16,7 @@ from dedupe.errors import OptionsError
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
-from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, resolve_mode, split_paragraphs
+from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, split
 from dedupe.runs import align, find_pieces, find_runs
 from dedupe.shingles import ShingleOptions, key_shingle_hashes
 from dedupe.verify import Method
@@ -224,8 +224,7 @@ def _settle(
 
 def clean_with(text: str, options: CleanOptions) -> CleanResult:
     """:func:`clean` with its options gathered in a :class:`CleanOptions`."""
-    mode = resolve_mode(text, options.mode)
-    paragraphs = split_paragraphs(text, mode=mode)
+    mode, paragraphs = split(text, mode=options.mode)
     units = _units(paragraphs, options)
     comparable = [
         u if u.key else replace(u, key=p.text.strip())

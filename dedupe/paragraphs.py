@@ -114,8 +114,10 @@ def looks_hard_wrapped(text: str) -> bool:
     mostly stop mid-sentence. Scraped page text has ragged lines (menus,
     headings) or one whole sentence or paragraph per line, and is not.
     """
-    lines = _lines(text)
-    blocks = _blocks(text, lines)
+    return _wrapped(text, _blocks(text, _lines(text)))
+
+
+def _wrapped(text: str, blocks: Sequence[list[_Line]]) -> bool:
     nonblank = sum(len(b) for b in blocks)
     if nonblank < 4:
         return False
@@ -137,28 +139,39 @@ def looks_hard_wrapped(text: str) -> bool:
     return near_width >= 0.6 * len(inner) and ends <= 0.3 * len(inner)
 
 
-def resolve_mode(text: str, mode: ParagraphMode | str) -> ParagraphMode:
-    """The concrete mode (``LINE`` or ``BLANK_LINE``) used for ``text``."""
+def _mode(mode: ParagraphMode | str) -> ParagraphMode:
     try:
-        chosen = ParagraphMode(mode)
+        return ParagraphMode(mode)
     except ValueError:
         choices = ", ".join(m.value for m in ParagraphMode)
         raise OptionsError(f"paragraph mode must be one of {choices}, not {mode!r}") from None
-    if chosen is ParagraphMode.AUTO:
-        return ParagraphMode.BLANK_LINE if looks_hard_wrapped(text) else ParagraphMode.LINE
-    return chosen
+
+
+def resolve_mode(text: str, mode: ParagraphMode | str) -> ParagraphMode:
+    """The concrete mode (``LINE`` or ``BLANK_LINE``) used for ``text``."""
+    return split(text, mode=mode)[0]
 
 
 def split_paragraphs(
     text: str, *, mode: ParagraphMode | str = ParagraphMode.AUTO
 ) -> tuple[Paragraph, ...]:
     """Cut ``text`` into paragraphs; whitespace-only lines only ever separate them."""
-    chosen = resolve_mode(text, mode)
+    return split(text, mode=mode)[1]
+
+
+def split(
+    text: str, *, mode: ParagraphMode | str = ParagraphMode.AUTO
+) -> tuple[ParagraphMode, tuple[Paragraph, ...]]:
+    """The concrete mode for ``text`` and its paragraphs in that mode."""
+    chosen = _mode(mode)
     lines = _lines(text)
+    blocks = _blocks(text, lines) if chosen is not ParagraphMode.LINE else []
+    if chosen is ParagraphMode.AUTO:
+        chosen = ParagraphMode.BLANK_LINE if _wrapped(text, blocks) else ParagraphMode.LINE
     if chosen is ParagraphMode.LINE:
         groups: Iterable[list[_Line]] = ([line] for line in lines if not _is_blank(text, line))
     else:
-        groups = _blocks(text, lines)
+        groups = blocks
     out: list[Paragraph] = []
     for group in groups:
         first, last = group[0], group[-1]
@@ -172,7 +185,7 @@ def split_paragraphs(
                 text=text[first.start : last.end],
             )
         )
-    return tuple(out)
+    return chosen, tuple(out)
 
 
 def join_kept(text: str, paragraphs: Sequence[Paragraph], removed: Iterable[int]) -> str:
