@@ -19,16 +19,18 @@ to datasketch's LSH structures. datasketch itself is imported only there (it
 is slow to import).
 
 :func:`signatures` hashes whole batches: with the ``fast`` extra (numba)
-installed, a batch of at least 65,536 characters goes through one compiled
-pass from code points to signature (:mod:`dedupe._minhash_numba`, about
-10 ms a megabyte); otherwise, and for smaller batches (numba is imported only
-when needed), through numpy array operations
+installed, a batch of at least a million characters, or any batch once
+numba is loaded, goes through one compiled pass from code points to
+signature (:mod:`dedupe._minhash_numba`, about 10 ms a megabyte; loading it
+takes about 0.6 s a process, compiling it once per installation several
+seconds); otherwise through numpy array operations
 (:func:`dedupe.shingles.key_shingle_hashes`, about ten times slower). Both
 give the same rows.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
@@ -47,8 +49,9 @@ DEFAULT_NGRAM = 5
 EMPTY = np.uint32(0xFFFFFFFF)
 # Shingles per numpy chunk: the (shingles, num_perm) product stays in cache.
 _CHUNK_ROWS = 1 << 12
-# Below this many characters numpy is fast enough and loading numba is not worth it.
-_COMPILED_MIN_CHARS = 1 << 16
+# Below this many characters in a batch, numpy is fast enough and loading
+# numba (about 0.6 s) is not worth it unless it is loaded already.
+_COMPILED_MIN_CHARS = 1 << 20
 # Characters of text per batch: bounds memory (numpy path: about 60 bytes a character).
 _BATCH_CHARS = 1 << 21
 
@@ -229,7 +232,8 @@ def _sign_texts(
     from dedupe.normalize import normalize
     from dedupe.shingles import key_shingle_hashes
 
-    compiled = _compiled() if sum(len(t) for t in texts) >= _COMPILED_MIN_CHARS else None
+    large = sum(len(t) for t in texts) >= _COMPILED_MIN_CHARS
+    compiled = _compiled() if large or "dedupe._minhash_numba" in sys.modules else None
     if compiled is not None:
         return _sign_compiled(compiled, texts, shingling, options)
     keys = [normalize(t) for t in texts]
