@@ -444,7 +444,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Loaded (and compiled, if numba's cache is cold) before any timing.
     started = time.perf_counter()
-    dedupe.signatures(texts[:200], num_perm=args.num_perm, ngram=args.ngram, seed=args.seed)
+    dedupe.signatures(texts[:1000], num_perm=args.num_perm, ngram=args.ngram, seed=args.seed)
     warm_up = time.perf_counter() - started
 
     slow = load_corpus(args.cache, args.slow_mb, args.seed)
