@@ -151,6 +151,9 @@ def _child(fn: Callable[[], object], conn: Any) -> None:
     started = time.perf_counter()
     fn()
     seconds = time.perf_counter() - started
+    # Workers left to exit on their own still count towards the CPU time.
+    for worker in multiprocessing.active_children():
+        worker.join()
     conn.send((seconds, _cpu_seconds() - cpu, (_status_kb("VmHWM") - start_kb) / 1e3))
     conn.close()
 
