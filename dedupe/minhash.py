@@ -160,7 +160,11 @@ def signatures(
         if compiled is not None:
             # Loaded and compiled before the workers start, so none of them does it again.
             _sign_compiled(compiled, ["warm up", "wärm up"], shingling, options)
-        parts = _sign_in_pool(list(_batches(texts)), sign, workers)
+        batches = list(_batches(texts))
+        # The last batches cut finer, so that the processes finish nearly together.
+        tail = max(len(batches) - 2 * workers, 0)
+        finer = [part for b in batches[tail:] for part in _batches(b, _BATCH_CHARS // 4)]
+        parts = _sign_in_pool(batches[:tail] + finer, sign, workers)
     return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
 
 
@@ -213,13 +217,16 @@ def _sign_forked(index: int, *, sign: Callable[[list[str]], Signatures]) -> Sign
     return sign(_FORKED_BATCHES[index])
 
 
-def _batches(texts: Iterable[str]) -> Iterator[list[str]]:
+def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
+    """Consecutive texts in lists of at least ``size`` characters (default
+    ``_BATCH_CHARS``), the last one excepted."""
+    limit = _BATCH_CHARS if size is None else size
     batch: list[str] = []
     chars = 0
     for text in texts:
         batch.append(text)
         chars += len(text)
-        if chars >= _BATCH_CHARS:
+        if chars >= limit:
             yield batch
             batch, chars = [], 0
     if batch:
