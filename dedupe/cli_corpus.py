@@ -139,7 +139,7 @@ def cluster_executor(
 
 @click.command("corpus")
 @click.argument(
-    "inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path(path_type=Path)
+    "inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path()
 )
 @click.option(
     "-o",
@@ -247,7 +247,7 @@ def cluster_executor(
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("-q", "--quiet", is_flag=True, help="No band choice, progress or summary on stderr.")
 def corpus(
-    inputs: Sequence[Path],
+    inputs: Sequence[str],
     out_dir: Path,
     field: str,
     id_field: str | None,
@@ -274,8 +274,9 @@ def corpus(
     """Deduplicate a corpus: drop near-duplicate documents, cut boilerplate
     shared across a site's pages, clean repeats inside documents.
 
-    INPUT: JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst), Parquet files,
-    or one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
+    INPUT: JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst; local, or URLs
+    such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files, or
+    one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
     the input's format), clusters.jsonl, boilerplate.jsonl and summary.json.
     """
     console = Console(stderr=True)

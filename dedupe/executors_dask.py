@@ -42,7 +42,7 @@ import dask.dataframe as dd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from distributed import Client, Future, LocalCluster
+from distributed import Client, Future, LocalCluster, wait
 
 from dedupe.components import Clusters
 from dedupe.engines import (
@@ -294,8 +294,23 @@ class DaskExecutor:
 
     # -- the near-duplicate stage --
 
+    # A LocalCluster's scheduler runs in this process and builds each graph
+    # in a thread of its own; on Python 3.11 that thread and this one can
+    # deadlock on the class-wide locks of functools.cached_property in Dask's
+    # expressions. So this thread waits until every graph it sends is done
+    # before it builds the next one.
+
     def _compute(self, collection: Any) -> Any:
         return self.client.compute(collection).result()
+
+    def _persist(self, frame: dd.DataFrame) -> dd.DataFrame:
+        persisted: dd.DataFrame = self.client.persist(frame)
+        self._wait(persisted)
+        return persisted
+
+    def _wait(self, done: Any) -> None:
+        with self.client.as_current():
+            wait(done)
 
     def _by(self, frame: dd.DataFrame, column: str) -> dd.DataFrame:
         shuffled: dd.DataFrame = frame.shuffle(column, npartitions=self._partitions)
@@ -313,7 +328,7 @@ class DaskExecutor:
         empty = Clusters(
             np.empty(0, _I64), np.empty(0, _I64), np.empty(0, np.float64), np.empty(0, _I64)
         )
-        pairs = self.client.persist(self._candidates(job.bands))
+        pairs = self._persist(self._candidates(job.bands))
         count, ends = self.client.compute(
             [pairs.map_partitions(len).sum(), pairs.map_partitions(_nodes, meta=_NODES)["node"]],
             sync=True,
@@ -323,14 +338,12 @@ class DaskExecutor:
             return NearDups(empty, np.empty((0, 2), _I64), np.empty(0, np.float64), 0)
         wanted = np.zeros(job.bands.documents, dtype=bool)
         wanted[_ints(ends)] = True
-        shingles = self.client.persist(self._shingles(job, wanted))
+        shingles = self._persist(self._shingles(job, wanted))
         sides = [shingles.map_partitions(_side, end, meta=_side(_SHINGLES, end)) for end in "ab"]
         joined = pairs.merge(sides[0], on="a", npartitions=self._partitions).merge(
             sides[1], on="b", npartitions=self._partitions
         )
-        edges = self.client.persist(
-            joined.map_partitions(_verified, job.options.threshold, meta=_EDGES)
-        )
+        edges = self._persist(joined.map_partitions(_verified, job.options.threshold, meta=_EDGES))
         del pairs
         found = self._compute(edges)
         if not len(found):
@@ -355,6 +368,7 @@ class DaskExecutor:
                 parts.append(self.submit(_band_frame, band, keys[lo:hi], ids[lo:hi]))
         if not parts:
             parts.append(self.submit(_band_frame, 0, np.empty(0, np.uint64), np.empty(0, _I64)))
+        self._wait(parts)
         rows = dd.from_delayed(parts, meta=_BANDS, verify_meta=False)
         stars = self._by(rows, "key").map_partitions(_stars, meta=_PAIRS)
         return self._unique_pairs(stars)
@@ -381,6 +395,7 @@ class DaskExecutor:
                 flush()
         if docs:
             flush()
+        self._wait(parts)
         shingles: dd.DataFrame = dd.from_delayed(parts, meta=_SHINGLES, verify_meta=False)
         return shingles
 
@@ -392,13 +407,11 @@ class DaskExecutor:
         test, large-star), then by larger end (small-star)."""
         while True:
             directed = self._by(edges.map_partitions(_both_ways, meta=_DIRECTED), "u")
-            directed = self.client.persist(directed.map_partitions(_neighbourhoods, meta=_DIRECTED))
+            directed = self._persist(directed.map_partitions(_neighbourhoods, meta=_DIRECTED))
             if not self._compute(directed.map_partitions(_violations, meta=_COUNT)["count"].sum()):
                 break
             large = directed.map_partitions(_large_star, meta=_PAIRS)
-            edges = self.client.persist(
-                self._by(large, "b").map_partitions(_small_star, meta=_PAIRS)
-            )
+            edges = self._persist(self._by(large, "b").map_partitions(_small_star, meta=_PAIRS))
         labels = edges.map_partitions(_labels, meta=_LABELS)
         unique: dd.DataFrame = self._by(labels, "doc").map_partitions(_distinct, meta=_LABELS)
         return unique

@@ -16,8 +16,9 @@ import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
+from urllib.parse import urlsplit
 
 from dedupe.errors import InputError, OptionsError
 
@@ -82,12 +83,59 @@ class Source(Protocol):
     def names(self) -> tuple[str, ...]: ...
 
     @property
-    def paths(self) -> tuple[Path, ...]: ...
+    def paths(self) -> tuple[Path | Url, ...]: ...
 
     def __iter__(self) -> Iterator[Item]: ...
 
 
-def _output_names(paths: Sequence[Path]) -> tuple[str, ...]:
+@dataclass(frozen=True, slots=True)
+class Url:
+    """A JSON Lines input read through fsspec (``s3://bucket/key``,
+    ``gs://...``, ``https://...``); needs fsspec and the filesystem's package."""
+
+    url: str
+
+    def __str__(self) -> str:
+        return self.url
+
+    @property
+    def name(self) -> str:
+        return PurePosixPath(urlsplit(self.url).path).name
+
+    @property
+    def suffix(self) -> str:
+        return PurePosixPath(self.name).suffix
+
+    def open(self) -> io.BufferedIOBase:
+        """The bytes, decompressed as the suffix says (``.gz``, ``.zst``)."""
+        try:
+            import fsspec
+        except ImportError:
+            raise InputError(
+                f"{self}: reading URLs needs fsspec (pip install 'dedupe-text[dask]')"
+            ) from None
+        try:
+            # Closing the stream closes every layer under it (fsspec OpenFile.open).
+            stream: io.BufferedIOBase = fsspec.open(self.url, "rb", compression="infer").open()
+        except ValueError as exc:  # a compression fsspec cannot read here
+            raise InputError(f"{self}: cannot open: {exc}") from None
+        return stream
+
+    def exists(self) -> bool:
+        try:
+            import fsspec
+        except ImportError:
+            raise InputError(
+                f"{self}: reading URLs needs fsspec (pip install 'dedupe-text[dask]')"
+            ) from None
+        try:
+            fs, path = fsspec.core.url_to_fs(self.url)
+            return bool(fs.exists(path))
+        except (ImportError, ValueError, OSError) as exc:
+            raise InputError(f"{self}: cannot open: {exc}") from None
+
+
+def _output_names(paths: Sequence[Path | Url]) -> tuple[str, ...]:
     names: list[str] = []
     for i, path in enumerate(paths):
         name = path.name
@@ -116,7 +164,9 @@ def _record(
     return Record(str(value), text, fields, source, where)
 
 
-def _open_binary(path: Path) -> io.BufferedIOBase:
+def _open_binary(path: Path | Url) -> io.BufferedIOBase:
+    if isinstance(path, Url):
+        return path.open()
     suffix = path.suffix.lower()
     if suffix == ".gz":
         return gzip.open(path, "rb")
@@ -135,10 +185,11 @@ def _open_binary(path: Path) -> io.BufferedIOBase:
 
 @dataclass(frozen=True, slots=True)
 class JsonlSource:
-    """JSON Lines files, one object a line. Blank lines are skipped; the
-    default id is ``<file>:<line number>`` (the file as given)."""
+    """JSON Lines files (local paths or :class:`Url`), one object a line.
+    Blank lines are skipped; the default id is ``<file>:<line number>`` (the
+    file as given)."""
 
-    paths: tuple[Path, ...]
+    paths: tuple[Path | Url, ...]
     text_field: str = DEFAULT_TEXT_FIELD
     id_field: str | None = None
     format: InputFormat = InputFormat.JSONL
@@ -151,7 +202,7 @@ class JsonlSource:
         for source, path in enumerate(self.paths):
             yield from self._read(source, path)
 
-    def _read(self, source: int, path: Path) -> Iterator[Item]:
+    def _read(self, source: int, path: Path | Url) -> Iterator[Item]:
         try:
             stream = _open_binary(path)
         except OSError as exc:
@@ -287,7 +338,11 @@ def parquet_module() -> Any:
     return pq
 
 
-def _kind(path: Path) -> InputFormat:
+def _kind(path: Path | Url) -> InputFormat:
+    if isinstance(path, Url):
+        if path.name.lower().endswith(".parquet"):
+            raise OptionsError(f"{path}: Parquet inputs must be local files")
+        return InputFormat.JSONL
     if path.is_dir():
         return InputFormat.TEXT_DIR
     suffixes = [s.lower() for s in path.suffixes]
@@ -303,11 +358,12 @@ def open_source(
     id_field: str | None = None,
 ) -> Source:
     """The source for input paths: one directory of ``.txt`` files, or JSON
-    Lines files (``.gz``/``.zst`` compressed by suffix), or ``.parquet`` files.
-    Formats cannot be mixed in one run."""
+    Lines files (``.gz``/``.zst`` compressed by suffix; local, or URLs such
+    as ``s3://bucket/part-0.jsonl.gz`` read through fsspec), or ``.parquet``
+    files. Formats cannot be mixed in one run."""
     if not paths:
         raise OptionsError("no input given")
-    resolved = tuple(Path(p) for p in paths)
+    resolved = tuple(Url(p) if isinstance(p, str) and "://" in p else Path(p) for p in paths)
     for path in resolved:
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
@@ -315,11 +371,12 @@ def open_source(
     if len(kinds) > 1:
         raise OptionsError("inputs mix formats (JSON Lines, Parquet, directories); give one kind")
     kind = kinds.pop()
+    local = tuple(p for p in resolved if isinstance(p, Path))
     if kind is InputFormat.TEXT_DIR:
-        if len(resolved) > 1:
+        if len(local) > 1:
             raise OptionsError("give one directory of .txt files, not several")
-        return TextDirSource(resolved[0], text_field=text_field)
+        return TextDirSource(local[0], text_field=text_field)
     if kind is InputFormat.PARQUET:
         parquet_module()
-        return ParquetSource(resolved, text_field=text_field, id_field=id_field)
+        return ParquetSource(local, text_field=text_field, id_field=id_field)
     return JsonlSource(resolved, text_field=text_field, id_field=id_field)

@@ -4,6 +4,7 @@ the CLI flags."""
 
 from __future__ import annotations
 
+import gzip
 import os
 import random
 from collections.abc import Callable, Iterator
@@ -303,3 +304,39 @@ def test_dask_executor_maps_in_order_and_owns_no_client(
     assert client.status == "running"
     with dask_executor(cluster.scheduler_address) as other:
         assert other.workers == 2
+
+
+def test_inputs_as_fsspec_urls(cluster: LocalCluster, tmp_path: Path) -> None:
+    fsspec = pytest.importorskip("fsspec")
+    records = planted()[0]
+    plain = corpus_file(tmp_path, records, "in.jsonl")
+    packed = corpus_file(tmp_path, records, "in.jsonl.gz")
+    memory = fsspec.filesystem("memory")
+    memory.pipe("/dedupe-test/in.jsonl.gz", packed.read_bytes())
+    try:
+        local = CliRunner().invoke(
+            corpus, [str(plain), "-o", str(tmp_path / "local"), "-q", "--workers", "1"]
+        )
+        url = "memory://dedupe-test/in.jsonl.gz"
+        on_cluster = [
+            "-o",
+            str(tmp_path / "remote"),
+            "-q",
+            "--scheduler",
+            cluster.scheduler_address,
+        ]
+        remote = CliRunner().invoke(corpus, [url, *on_cluster], catch_exceptions=False)
+        missing = CliRunner().invoke(
+            corpus, ["memory://dedupe-test/gone.jsonl", "-o", str(tmp_path / "o")]
+        )
+    finally:
+        memory.rm("/dedupe-test", recursive=True)
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    # Same records, ids from line numbers of a file named alike; gzip output for gzip input.
+    assert gzip.decompress(outputs(tmp_path / "remote")["corpus/in.jsonl.gz"]).replace(
+        b"memory://dedupe-test/in.jsonl.gz", b"in.jsonl"
+    ) == outputs(tmp_path / "local")["corpus/in.jsonl"].replace(str(plain).encode(), b"in.jsonl")
+    assert missing.exit_code == 2
+    assert missing.stderr == (
+        "dedupe: error: memory://dedupe-test/gone.jsonl: no such file or directory\n"
+    )
