@@ -36,7 +36,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -190,6 +190,14 @@ class CorpusSummary:
         out = asdict(self)
         out["bad_record_examples"] = list(self.bad_record_examples)
         return out
+
+
+@runtime_checkable
+class MeasuresWorkers(Protocol):
+    """An executor whose workers are not child processes of this one (a
+    cluster): it reports each worker's peak resident set itself, in bytes."""
+
+    def peak_worker_memory(self) -> dict[str, int]: ...
 
 
 def _peak_memory() -> tuple[int, int]:
@@ -668,6 +676,8 @@ class CorpusResult:
         # Workers count in RUSAGE_CHILDREN only once they have exited.
         self._executor.close()
         own, workers = _peak_memory()
+        if isinstance(self._executor, MeasuresWorkers):
+            workers = max(self._executor.peak_worker_memory().values(), default=0)
         self._timings["total"] = round(time.perf_counter() - self._started, 3)
         dropped = self.clusters.dropped
         self._summary = CorpusSummary(

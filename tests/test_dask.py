@@ -135,8 +135,10 @@ def test_same_output_files_as_the_local_pool(client: Client, tmp_path: Path) -> 
         pool.clusters,
         pool.verified_pairs,
     )
-    assert set(executor.peak_worker_memory()) == set(client.nthreads())
-    assert all(peak > 0 for peak in executor.peak_worker_memory().values())
+    peaks = executor.peak_worker_memory()
+    assert set(peaks) == set(client.nthreads())
+    assert all(peak > 0 for peak in peaks.values())
+    assert 0 < dask.peak_worker_memory <= max(executor.peak_worker_memory().values())
 
 
 def test_a_bucket_of_a_thousand_identical_documents(client: Client) -> None:
