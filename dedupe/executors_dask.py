@@ -42,6 +42,7 @@ import dask.dataframe as dd
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
 from distributed import Client, Future, LocalCluster, wait
 
 from dedupe.components import Clusters
@@ -66,10 +67,11 @@ R = TypeVar("R")
 
 # Rows of band keys a partition holds before the shuffle.
 DEFAULT_BAND_ROWS = 1 << 18
-# Shingle sets travel as bytes in object columns: Dask must not turn them into
-# strings. Task-based shuffles need no pyarrow conversion either, and a lost
-# worker's share is recomputed like any task.
-_CONFIG = {"dataframe.convert-string": False, "dataframe.shuffle.method": "tasks"}
+# Task-based shuffles: a lost worker's share is recomputed like any task.
+_CONFIG = {"dataframe.shuffle.method": "tasks"}
+# Shingle sets travel as Arrow binary: an object column of bytes would be
+# turned into strings by Dask's string conversion.
+_BINARY = pd.ArrowDtype(pa.binary())
 
 _I64 = np.int64
 
@@ -82,7 +84,7 @@ _PAIRS = _frame(a=np.empty(0, _I64), b=np.empty(0, _I64))
 _EDGES = _frame(a=np.empty(0, _I64), b=np.empty(0, _I64), sim=np.empty(0, np.float64))
 _DIRECTED = _frame(u=np.empty(0, _I64), v=np.empty(0, _I64))
 _BANDS = _frame(band=np.empty(0, _I64), key=np.empty(0, np.uint64), doc=np.empty(0, _I64))
-_SHINGLES = _frame(doc=np.empty(0, _I64), rank=np.empty(0, _I64), sh=pd.Series([], dtype=object))
+_SHINGLES = _frame(doc=np.empty(0, _I64), rank=np.empty(0, _I64), sh=pd.Series([], dtype=_BINARY))
 _LABELS = _frame(doc=np.empty(0, _I64), comp=np.empty(0, _I64))
 _NODES = _frame(node=np.empty(0, _I64))
 _COUNT = _frame(count=np.empty(0, _I64))
@@ -92,7 +94,7 @@ _GROUPS = _frame(
     b=np.empty(0, _I64),
     sim=np.empty(0, np.float64),
     rank=np.empty(0, _I64),
-    sh=pd.Series([], dtype=object),
+    sh=pd.Series([], dtype=_BINARY),
 )
 _RESOLVED = _frame(
     document=np.empty(0, _I64), kept=np.empty(0, _I64), similarity=np.empty(0, np.float64)
@@ -102,6 +104,11 @@ _RESOLVED = _frame(
 def _ints(series: pd.Series) -> npt.NDArray[np.int64]:
     values: npt.NDArray[np.int64] = series.to_numpy(dtype=_I64)
     return values
+
+
+def _binary(column: pd.Series) -> pd.Series:
+    """The column's values under a fresh index, so they line up with plain arrays."""
+    return pd.Series(column.array, dtype=_BINARY)
 
 
 def _pairs_frame(pairs: npt.NDArray[np.int64]) -> pd.DataFrame:
@@ -135,12 +142,12 @@ def _shingle_frame(
     sets = [
         chunk.hashes[s:e].tobytes() for s, e in zip(starts.tolist(), ends.tolist(), strict=True)
     ]
-    return _frame(doc=docs, rank=ranks, sh=pd.Series(sets, dtype=object))
+    return _frame(doc=docs, rank=ranks, sh=pd.Series(sets, dtype=_BINARY))
 
 
 def _side(part: pd.DataFrame, end: str) -> pd.DataFrame:
     """A shingle frame keyed for one end of a pair: ``doc`` becomes ``end``."""
-    return _frame(**{end: _ints(part["doc"]), f"sh_{end}": part["sh"].to_numpy(dtype=object)})
+    return _frame(**{end: _ints(part["doc"]), f"sh_{end}": _binary(part["sh"])})
 
 
 def _sets(column: pd.Series) -> list[npt.NDArray[np.uint64]]:
@@ -176,6 +183,10 @@ def _small_star(part: pd.DataFrame) -> pd.DataFrame:
     return _pairs_frame(small_star(_ints(part["a"]), _ints(part["b"])))
 
 
+def _length(part: pd.DataFrame) -> pd.DataFrame:
+    return _frame(count=np.array([len(part)], dtype=_I64))
+
+
 def _nodes(part: pd.DataFrame) -> pd.DataFrame:
     return _frame(node=np.unique(np.concatenate([_ints(part["a"]), _ints(part["b"])])))
 
@@ -192,7 +203,7 @@ def _edge_rows(part: pd.DataFrame) -> pd.DataFrame:
         b=_ints(part["b"]),
         sim=part["sim"].to_numpy(np.float64),
         rank=np.full(len(part), -1, _I64),
-        sh=pd.Series([None] * len(part), dtype=object),
+        sh=pd.Series([None] * len(part), dtype=_BINARY),
     )
 
 
@@ -203,7 +214,7 @@ def _node_rows(part: pd.DataFrame) -> pd.DataFrame:
         b=np.full(len(part), -1, _I64),
         sim=np.full(len(part), np.nan),
         rank=_ints(part["rank"]),
-        sh=part["sh"].to_numpy(dtype=object),
+        sh=_binary(part["sh"]),
     )
 
 
@@ -330,7 +341,10 @@ class DaskExecutor:
         )
         pairs = self._persist(self._candidates(job.bands))
         count, ends = self.client.compute(
-            [pairs.map_partitions(len).sum(), pairs.map_partitions(_nodes, meta=_NODES)["node"]],
+            [
+                pairs.map_partitions(_length, meta=_COUNT)["count"].sum(),
+                pairs.map_partitions(_nodes, meta=_NODES)["node"],
+            ],
             sync=True,
         )
         candidates = int(count)
