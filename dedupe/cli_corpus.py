@@ -138,9 +138,7 @@ def cluster_executor(
 
 
 @click.command("corpus")
-@click.argument(
-    "inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path()
-)
+@click.argument("inputs", metavar="INPUT...", nargs=-1, required=True, type=click.Path())
 @click.option(
     "-o",
     "--output",
