@@ -15,7 +15,6 @@ stage, so ten copies of one article do not make its paragraphs boilerplate.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +23,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
+from xxhash import xxh3_64_intdigest
 
 from dedupe.errors import OptionsError
 from dedupe.normalize import normalize
@@ -68,16 +68,23 @@ def site_of(url: Any) -> str:
     return host.removeprefix("www.")
 
 
-def _key_hash(key: str) -> int:
-    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
+def paragraph_key(text: str, *, fold_digits: bool = True) -> str:
+    """The key under which a paragraph is counted for its site: the comparison
+    key, digits folded by default so "(c) 2020" and "(c) 2021" count as one."""
+    return normalize(text, fold_digits=fold_digits)
+
+
+def key_hash(key: str) -> int:
+    """The unsigned 64-bit hash of a paragraph key (XXH3-64, as shingles are hashed)."""
+    return xxh3_64_intdigest(key.encode("utf-8"))
 
 
 def _keyed(text: str, options: BoilerplateOptions) -> list[tuple[Paragraph, int | None]]:
     out: list[tuple[Paragraph, int | None]] = []
     for p in split_paragraphs(text, mode=options.mode):
-        key = normalize(p.text, fold_digits=options.fold_digits)
+        key = paragraph_key(p.text, fold_digits=options.fold_digits)
         # A paragraph of punctuation only ("* * *") has no key and is never boilerplate.
-        out.append((p, _key_hash(key) if key else None))
+        out.append((p, key_hash(key) if key else None))
     return out
 
 

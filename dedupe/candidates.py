@@ -96,15 +96,15 @@ def choose_bands(
 def band_keys(signatures: Signatures, choice: BandChoice) -> npt.NDArray[np.uint64]:
     """One 64-bit key per item and band (shape ``(n, bands)``): FNV-1a over the band's rows."""
     n = signatures.shape[0]
-    keys = np.empty((n, choice.bands), dtype=np.uint64)
-    for band in range(choice.bands):
-        key = np.full(n, _FNV_OFFSET, dtype=np.uint64)
-        for col in range(band * choice.rows, (band + 1) * choice.rows):
-            key ^= signatures[:, col].astype(np.uint64)
-            key *= _FNV_PRIME
-        # Mixing the band number in keeps equal rows in different bands apart.
-        key ^= np.uint64(band)
-        keys[:, band] = key
+    rows = signatures[:, : choice.bands * choice.rows].reshape(n, choice.bands, choice.rows)
+    keys = np.full((n, choice.bands), _FNV_OFFSET, dtype=np.uint64)
+    # All bands at once, one row position at a time: a few array operations
+    # whatever the number of items, so one signature (the index) is cheap too.
+    for row in range(choice.rows):
+        keys ^= rows[:, :, row].astype(np.uint64)
+        keys *= _FNV_PRIME
+    # Mixing the band number in keeps equal rows in different bands apart.
+    keys ^= np.arange(choice.bands, dtype=np.uint64)
     return keys
 
 

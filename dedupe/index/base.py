@@ -13,7 +13,7 @@ For each document a backend keeps:
   as rows ``(band, key) -> document`` in the store, and once more in the
   document's own record so that it can be removed;
 * with a site: the site and the 64-bit hashes of its distinct paragraph keys
-  (:func:`paragraph_key`: the comparison key, digits folded), counted once per
+  (:func:`dedupe.boilerplate.paragraph_key`: the comparison key, digits folded), counted once per
   document in the site's paragraph document-frequencies.
 
 The text itself is not stored.
@@ -28,8 +28,8 @@ from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
-from xxhash import xxh3_64_intdigest
 
+from dedupe.boilerplate import key_hash, paragraph_key
 from dedupe.candidates import BandChoice, band_keys, choose_bands
 from dedupe.errors import IndexStoreError, OptionsError
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions, sign_hashes
@@ -230,15 +230,9 @@ def blob_ints(blob: bytes) -> list[int]:
     return np.frombuffer(blob, dtype=_INT64).tolist()  # type: ignore[no-any-return]
 
 
-def paragraph_key(text: str) -> str:
-    """The key under which a paragraph is counted for its site: the comparison
-    key with digits folded, so "(c) 2020" and "(c) 2021" count as one."""
-    return normalize(text, fold_digits=True)
-
-
 def paragraph_hash(key: str) -> int:
-    """The 64-bit hash of a paragraph key (XXH3-64, as shingles are hashed), signed."""
-    value = xxh3_64_intdigest(key.encode("utf-8"))
+    """:func:`dedupe.boilerplate.key_hash` of a paragraph key, signed for the store."""
+    value = key_hash(key)
     return value - (1 << 64) if value >= 1 << 63 else value
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import TYPE_CHECKING
 
+from dedupe.boilerplate import paragraph_key
 from dedupe.cleaning import CleanOptions, CleanResult, clean_with
 from dedupe.errors import IndexStoreError, OptionsError
 from dedupe.index.base import (
@@ -25,7 +26,6 @@ from dedupe.index.base import (
     IndexStats,
     IndexStore,
     paragraph_hash,
-    paragraph_key,
 )
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from dedupe.paragraphs import Paragraph, join_kept
