@@ -15,8 +15,9 @@ resident set of each worker process (for the pool, the largest of any
 worker, as the operating system reports it for waited-for children).
 ``identical``: every output file but ``summary.json`` has the same SHA-256.
 
-The default (10,000 documents of ~3 KB, every stage) takes a minute or two
-here; ``--docs 100000`` and ``--stages near`` for more.
+The default (50,000 documents of ~3 KB, every stage) takes a minute or two
+here (once the corpus is generated); ``--docs 200000``, ``--workers``,
+``--stages near`` for more.
 """
 
 from __future__ import annotations
@@ -114,9 +115,9 @@ def dask_run(path: Path, stages: str, chunk: int, workers: int, tmp: Path) -> di
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=10_000)
+    parser.add_argument("--docs", type=int, default=50_000)
     parser.add_argument("--doc-bytes", type=int, default=3000)
-    parser.add_argument("--sites", type=int, default=50)
+    parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--near-rate", type=float, default=0.1)
     parser.add_argument("--copy-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)

@@ -268,9 +268,9 @@ class DaskExecutor:
         self._futures: set[Future[Any]] = set()
 
     def submit(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        """One task on the cluster (a new one each call, never a cached result)."""
-        future = self.client.submit(fn, *args, pure=False)
-        self._futures.add(future)
+        """One task on the cluster (a new one each call, never a cached
+        result); its result lives on the cluster while the future is held."""
+        future: Future[Any] = self.client.submit(fn, *args, pure=False)
         return future
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
@@ -279,6 +279,7 @@ class DaskExecutor:
         try:
             for item in items:
                 pending.append(self.submit(fn, item))
+                self._futures.add(pending[-1])
                 if len(pending) >= 2 * self.workers:
                     yield self._take(pending.popleft())
             while pending:
@@ -286,6 +287,7 @@ class DaskExecutor:
         finally:
             for future in pending:
                 future.cancel()
+                self._futures.discard(future)
 
     def _take(self, future: Future[Any]) -> Any:
         value = future.result()
@@ -293,6 +295,8 @@ class DaskExecutor:
         return value
 
     def close(self) -> None:
+        """Cancel the tasks of a :meth:`map` still running (the near-duplicate
+        stage holds its data only while it runs)."""
         for future in self._futures:
             future.cancel()
         self._futures.clear()
