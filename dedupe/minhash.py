@@ -164,57 +164,69 @@ def signatures(
         # The last batches cut finer, so that the processes finish nearly together.
         tail = max(len(batches) - 2 * workers, 0)
         finer = [part for b in batches[tail:] for part in _batches(b, _BATCH_CHARS // 4)]
-        parts = _sign_in_pool(batches[:tail] + finer, sign, workers)
+        parts = [_sign_in_processes(batches[:tail] + finer, sign, workers, num_perm)]
     return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
 
 
-# Batches handed to forked workers, which inherit them instead of unpickling them.
-_FORKED_BATCHES: list[list[str]] = []
-
-
-def _sign_in_pool(
-    batches: list[list[str]], sign: Callable[[list[str]], Signatures], workers: int
-) -> list[Signatures]:
-    """``sign`` of each batch, by this process and ``workers - 1`` others."""
+def _sign_in_processes(
+    batches: list[list[str]], sign: Callable[[list[str]], Signatures], workers: int, num_perm: int
+) -> Signatures:
+    """The rows of all batches, signed by this process and ``workers - 1`` others."""
     # Imported here: they cost tens of milliseconds that a single process never needs.
+    import mmap
     import multiprocessing
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
-    forked = "fork" in multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if forked else None)
-    results: list[Signatures] = [np.empty(0, dtype=np.uint32)] * len(batches)
-    pending: dict[Future[Signatures], int] = {}
-    _FORKED_BATCHES[:] = batches if forked else []
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            return np.concatenate(
+                [np.empty((0, num_perm), dtype=np.uint32), *pool.map(sign, batches)]
+            )
+    # Forked workers inherit the batches (nothing is pickled), take the next
+    # unclaimed one until none is left, and write its rows into shared memory;
+    # with no queues there are no helper threads to hold up this process.
+    context = multiprocessing.get_context("fork")
+    starts = np.zeros(len(batches) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in batches], out=starts[1:])
+    size = int(starts[-1]) * num_perm
+    shared = mmap.mmap(-1, max(size * 4, 1))
+    out: Signatures = np.frombuffer(shared, dtype=np.uint32, count=size).reshape(-1, num_perm)
+    claimed = context.Value("q", 0)
+    work = partial(_sign_claimed, batches, starts, sign, out, claimed)
+    processes = [context.Process(target=work, daemon=True) for _ in range(workers - 1)]
+    for process in processes:
+        process.start()
     try:
-        following = 0
-        while following < len(batches) or pending:
-            # Keep every worker two batches ahead and sign one here meanwhile,
-            # so that no process waits for another until the last batch.
-            while following < len(batches) and len(pending) < 2 * (workers - 1):
-                if forked:
-                    future = pool.submit(_sign_forked, following, sign=sign)
-                else:
-                    future = pool.submit(sign, batches[following])
-                pending[future] = following
-                following += 1
-            if following < len(batches):
-                results[following] = sign(batches[following])
-                following += 1
-            else:
-                wait(pending, return_when=FIRST_COMPLETED)
-            for future in [f for f in pending if f.done()]:
-                results[pending.pop(future)] = future.result()
+        work()
+    except BaseException:
+        for process in processes:
+            process.terminate()
+        raise
     finally:
-        # Every result is in (or the work failed): the workers exit by
-        # themselves, and waiting for that would only add to the wall time.
-        pool.shutdown(wait=False, cancel_futures=True)
-        _FORKED_BATCHES.clear()
-    return results
+        for process in processes:
+            process.join()
+    if any(process.exitcode for process in processes):
+        # Redone here, so that the caller sees the error one process would raise.
+        return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *map(sign, batches)])
+    detached: Signatures = out.copy()
+    return detached
 
 
-def _sign_forked(index: int, *, sign: Callable[[list[str]], Signatures]) -> Signatures:
-    return sign(_FORKED_BATCHES[index])
+def _sign_claimed(
+    batches: list[list[str]],
+    starts: npt.NDArray[np.int64],
+    sign: Callable[[list[str]], Signatures],
+    out: Signatures,
+    claimed: Any,
+) -> None:
+    while True:
+        with claimed.get_lock():
+            index = int(claimed.value)
+            claimed.value = index + 1
+        if index >= len(batches):
+            return
+        out[starts[index] : starts[index + 1]] = sign(batches[index])
 
 
 def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:

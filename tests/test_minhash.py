@@ -205,6 +205,19 @@ def test_workers_give_the_same_rows(path: str, monkeypatch: pytest.MonkeyPatch) 
     np.testing.assert_array_equal(one, plain_signatures(batch, num_perm=128, ngram=5, seed=1))
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_failing_batch_raises_what_one_process_raises(
+    path: str, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    monkeypatch.setattr(minhash, "_BATCH_CHARS", 5000)
+    rng = random.Random(9)
+    batch = [document(rng, 300) for _ in range(40)]
+    # A lone surrogate cannot be encoded, in the plain path as in the fast ones.
+    batch[-3] += "\ud800"
+    with pytest.raises(UnicodeEncodeError):
+        signatures(batch, workers=workers)
+
+
 def test_same_rows_in_another_process() -> None:
     rng = random.Random(8)
     # Over a million characters: the compiled path, where numba is installed.
