@@ -196,6 +196,10 @@ def _labels(part: pd.DataFrame) -> pd.DataFrame:
     return _frame(doc=np.concatenate([b, a]), comp=np.concatenate([a, a]))
 
 
+def _side_labels(part: pd.DataFrame) -> pd.DataFrame:
+    return _frame(a=_ints(part["doc"]), comp=_ints(part["comp"]))
+
+
 def _edge_rows(part: pd.DataFrame) -> pd.DataFrame:
     return _frame(
         comp=_ints(part["comp"]),
@@ -457,10 +461,6 @@ class DaskExecutor:
             _ints(resolved["kept"]),
             resolved["similarity"].to_numpy(np.float64),
         )
-
-
-def _side_labels(part: pd.DataFrame) -> pd.DataFrame:
-    return _frame(a=_ints(part["doc"]), comp=_ints(part["comp"]))
 
 
 def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
