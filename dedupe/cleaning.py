@@ -67,7 +67,8 @@ class Removal:
     Jaccard of shingle sets, or rapidfuzz ratio inside a block, for ``NEAR``;
     the share of it found in the twin(s) for ``CONTAINED``/``COVERED``).
     ``in_block``: removed because it sits inside a run of confirmed repeats.
-    ``block``: number of the :class:`RepeatedBlock` it belongs to.
+    ``block``: number of the :class:`RepeatedBlock` it belongs to; 0 for site
+    boilerplate (``BOILERPLATE``, cut by an index), which has no twins.
     """
 
     paragraph: Paragraph

@@ -11,7 +11,7 @@ HTML: their text is extracted first (:func:`dedupe.html.extract_text`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
@@ -82,8 +82,7 @@ def boilerplate_cleaner(
         result = opened.remove_boilerplate(cleaner(text), site=site)
         if explain and result.boilerplate:
             click.echo(format_boilerplate(result), nl=False, err=True)
-        # The report describes the in-document repeats; the text is the final one.
-        return replace(result.cleaned, text=result.text)
+        return result.as_clean_result()
 
     return clean
 

@@ -83,7 +83,8 @@ def _summary(result: CleanResult) -> str:
 def _block_removals(result: CleanResult) -> dict[int, list[Removal]]:
     by_block: dict[int, list[Removal]] = {b.number: [] for b in result.blocks}
     for r in result.removed:
-        by_block[r.block].append(r)
+        if r.block:
+            by_block[r.block].append(r)
     return by_block
 
 
@@ -174,6 +175,16 @@ def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
             diff = _near_diff(r)
             if diff:
                 pieces += [("    ", ""), *diff, ("\n", "")]
+    boilerplate = [r for r in result.removed if r.method is Method.BOILERPLATE]
+    if boilerplate:
+        pieces.append(("site boilerplate:\n", "bold"))
+    for r in boilerplate:
+        pieces += [
+            (f"  {rows[r.paragraph.index][0]:<{widths[0]}}", "red"),
+            (f"  on {r.similarity:.0%} of the site's documents  ", "yellow"),
+            (_excerpt(r.paragraph.text), "dim"),
+            ("\n", ""),
+        ]
     pieces.append((f"{_summary(result)}\n", "bold"))
     return pieces
 
@@ -350,8 +361,11 @@ def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
         body = html.escape(p.text)
         removal = removal_of.get(p.index)
         if removal is not None:
-            twins = " + ".join(_link(section, t, _paragraph_label(t)) for t in removal.twins)
-            note = f"repeats {twins} ({_method_label(removal)}, {removal.similarity:.4f})"
+            if removal.method is Method.BOILERPLATE:
+                note = f"site boilerplate (on {removal.similarity:.0%} of the site's documents)"
+            else:
+                twins = " + ".join(_link(section, t, _paragraph_label(t)) for t in removal.twins)
+                note = f"repeats {twins} ({_method_label(removal)}, {removal.similarity:.4f})"
             body = f'<del>{body}</del><span class="note">{note}</span>{_html_word_diff(removal)}'
             css = "p removed"
         elif p.index in copies:

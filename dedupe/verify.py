@@ -21,12 +21,16 @@ class Method(str, Enum):
     ``CONTAINED``: at least ``threshold`` of its shingles lie in one longer kept text.
     ``COVERED``: at least ``threshold`` of its shingles lie in two or three kept texts
     together (two paragraphs merged into one).
+    ``BOILERPLATE``: a paragraph a near-duplicate index has learned recurs on its
+    site (no twin in the text; the similarity is the share of the site's
+    documents that hold it).
     """
 
     EXACT = "exact"
     NEAR = "near"
     CONTAINED = "contained"
     COVERED = "covered"
+    BOILERPLATE = "boilerplate"
 
 
 def jaccard(a: frozenset[int], b: frozenset[int]) -> float:

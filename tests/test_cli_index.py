@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from pathlib import Path
 
@@ -136,6 +137,22 @@ def test_clean_with_learned_boilerplate(tmp_path: Path) -> None:
 
     other_site = run("clean", "--index", index, "--site", "example.org", seed)
     assert other_site.stdout == "\n".join(LINES[:12] + LINES[23:29])
+
+    # Boilerplate alone is something to remove: --check says so, and every
+    # report lists each cut paragraph.
+    footer_only = tmp_path / "footer.txt"
+    footer_only.write_text("\n".join(LINES[:12] + LINES[23:29]), encoding="utf-8")
+    check = run("clean", "--check", "--index", index, "--site", "www.rudaw.net", footer_only)
+    assert check.exit_code == 1
+    assert "site boilerplate:" in check.stderr
+    as_json = run(
+        "clean", "--report", "json", "--index", index, "--site", "www.rudaw.net", footer_only
+    )
+    report = json.loads(as_json.stderr.splitlines()[-1])
+    cut = [r for r in report["removed"] if r["method"] == "boilerplate"]
+    assert [r["line_start"] for r in cut] == list(range(13, 19))
+    assert all(r["twins"] == [] and r["block"] == 0 and r["similarity"] == 1.0 for r in cut)
+    assert report["counts"]["removed"] == 6
 
     alone = run("clean", "--index", index, seed)
     assert alone.exit_code == 2

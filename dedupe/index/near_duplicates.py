@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
 from dedupe.boilerplate import paragraph_key
-from dedupe.cleaning import CleanOptions, CleanResult, clean_with
+from dedupe.cleaning import CleanOptions, CleanResult, Removal, clean_with
 from dedupe.errors import IndexStoreError, OptionsError
 from dedupe.index.base import (
     DEFAULT_MAX_MISS,
@@ -29,6 +29,7 @@ from dedupe.index.base import (
 )
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from dedupe.paragraphs import Paragraph, join_kept
+from dedupe.verify import Method
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -82,6 +83,24 @@ class IndexCleanResult:
     @property
     def paragraphs_removed(self) -> int:
         return len(self.cleaned.removed) + len(self.boilerplate)
+
+    def as_clean_result(self) -> CleanResult:
+        """One :class:`CleanResult` holding both kinds of removal: the
+        boilerplate as ``Method.BOILERPLATE`` removals (no twins, block 0,
+        similarity the share of the site's documents that hold the paragraph)."""
+        found = tuple(
+            Removal(
+                paragraph=b.paragraph,
+                twins=(),
+                method=Method.BOILERPLATE,
+                similarity=b.documents / b.site_documents,
+                in_block=False,
+                block=0,
+            )
+            for b in self.boilerplate
+        )
+        removed = tuple(sorted((*self.cleaned.removed, *found), key=lambda r: r.paragraph.index))
+        return replace(self.cleaned, text=self.text, removed=removed)
 
 
 def open_store(url_or_path: str | os.PathLike[str]) -> IndexStore:
