@@ -164,7 +164,7 @@ def signatures(
         # The last batches cut finer, so that the processes finish nearly together.
         tail = max(len(batches) - 2 * workers, 0)
         finer = [part for b in batches[tail:] for part in _batches(b, _BATCH_CHARS // 4)]
-        parts = [_sign_in_processes(batches[:tail] + finer, sign, workers, num_perm)]
+        return _sign_in_processes(batches[:tail] + finer, sign, workers, num_perm)
     return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
 
 
@@ -231,7 +231,7 @@ def _sign_claimed(
 
 def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
     """Consecutive texts in lists of at least ``size`` characters (default
-    ``_BATCH_CHARS``), the last one excepted."""
+    ``_BATCH_CHARS``), the last one excepted; ``texts`` is read as it goes."""
     limit = _BATCH_CHARS if size is None else size
     batch: list[str] = []
     chars = 0
