@@ -160,18 +160,14 @@ def signatures(
         if compiled is not None:
             # Loaded and compiled before the workers start, so none of them does it again.
             _sign_compiled(compiled, ["warm up", "wärm up"], shingling, options)
-        batches = list(_batches(texts))
-        # The last batches cut finer, so that the processes finish nearly together.
-        tail = max(len(batches) - 2 * workers, 0)
-        finer = [part for b in batches[tail:] for part in _batches(b, _BATCH_CHARS // 4)]
-        return _sign_in_processes(batches[:tail] + finer, sign, workers, num_perm)
+        return _sign_in_processes(list(texts), sign, workers, num_perm)
     return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
 
 
 def _sign_in_processes(
-    batches: list[list[str]], sign: Callable[[list[str]], Signatures], workers: int, num_perm: int
+    texts: list[str], sign: Callable[[list[str]], Signatures], workers: int, num_perm: int
 ) -> Signatures:
-    """The rows of all batches, signed by this process and ``workers - 1`` others."""
+    """The rows of all texts, signed by this process and ``workers - 1`` others."""
     # Imported here: they cost tens of milliseconds that a single process never needs.
     import mmap
     import multiprocessing
@@ -180,20 +176,18 @@ def _sign_in_processes(
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers) as pool:
-            return np.concatenate(
-                [np.empty((0, num_perm), dtype=np.uint32), *pool.map(sign, batches)]
-            )
-    # Forked workers inherit the batches (nothing is pickled), take the next
-    # unclaimed one until none is left, and write its rows into shared memory;
-    # with no queues there are no helper threads to hold up this process.
+            parts = pool.map(sign, _pool_batches(texts, workers))
+            return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
+    # Forked workers inherit the texts (nothing is pickled), cut the same
+    # batches, take the next unclaimed one until none is left, and write its
+    # rows into shared memory; with no queues there are no helper threads to
+    # hold up this process.
     context = multiprocessing.get_context("fork")
-    starts = np.zeros(len(batches) + 1, dtype=np.int64)
-    np.cumsum([len(b) for b in batches], out=starts[1:])
-    size = int(starts[-1]) * num_perm
-    shared = mmap.mmap(-1, max(size * 4, 1))
-    out: Signatures = np.frombuffer(shared, dtype=np.uint32, count=size).reshape(-1, num_perm)
+    shared = mmap.mmap(-1, max(len(texts) * num_perm * 4, 1))
+    out: Signatures = np.frombuffer(shared, dtype=np.uint32, count=len(texts) * num_perm)
+    out = out.reshape(len(texts), num_perm)
     claimed = context.Value("q", 0)
-    work = partial(_sign_claimed, batches, starts, sign, out, claimed)
+    work = partial(_sign_claimed, texts, workers, sign, out, claimed)
     processes = [context.Process(target=work, daemon=True) for _ in range(workers - 1)]
     for process in processes:
         process.start()
@@ -208,18 +202,22 @@ def _sign_in_processes(
             process.join()
     if any(process.exitcode for process in processes):
         # Redone here, so that the caller sees the error one process would raise.
-        return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *map(sign, batches)])
+        parts = map(sign, _pool_batches(texts, workers))
+        return np.concatenate([np.empty((0, num_perm), dtype=np.uint32), *parts])
     detached: Signatures = out.copy()
     return detached
 
 
 def _sign_claimed(
-    batches: list[list[str]],
-    starts: npt.NDArray[np.int64],
+    texts: list[str],
+    workers: int,
     sign: Callable[[list[str]], Signatures],
     out: Signatures,
     claimed: Any,
 ) -> None:
+    batches = _pool_batches(texts, workers)
+    starts = np.zeros(len(batches) + 1, dtype=np.int64)
+    np.cumsum([len(b) for b in batches], out=starts[1:])
     while True:
         with claimed.get_lock():
             index = int(claimed.value)
@@ -227,6 +225,14 @@ def _sign_claimed(
         if index >= len(batches):
             return
         out[starts[index] : starts[index + 1]] = sign(batches[index])
+
+
+def _pool_batches(texts: list[str], workers: int) -> list[list[str]]:
+    batches = list(_batches(texts))
+    # The last batches cut finer, so that the processes finish nearly together.
+    tail = max(len(batches) - 2 * workers, 0)
+    finer = [part for b in batches[tail:] for part in _batches(b, _BATCH_CHARS // 4)]
+    return batches[:tail] + finer
 
 
 def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
