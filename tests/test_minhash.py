@@ -26,44 +26,7 @@ from dedupe.minhash import (
 )
 from dedupe.normalize import normalize
 from dedupe.shingles import ShingleOptions, as_array, shingle_set, shingle_strings
-from tests.strategies import texts
-
-WORDS = (
-    "the",
-    "army",
-    "said",
-    "on",
-    "monday",
-    "that",
-    "its",
-    "forces",
-    "had",
-    "taken",
-    "town",
-    "after",
-    "heavy",
-    "fighting",
-    "while",
-    "officials",
-    "in",
-    "capital",
-    "denied",
-    "any",
-    "role",
-    "and",
-    "called",
-    "for",
-    "talks",
-    "between",
-    "all",
-    "sides",
-    "before",
-    "end",
-    "of",
-    "month",
-    "report",
-    "new",
-)
+from tests.strategies import WORDS, texts
 
 
 def datasketch_row(text: str, *, num_perm: int, ngram: int, seed: int) -> list[int]:

@@ -14,48 +14,7 @@ from hypothesis import strategies as st
 from dedupe import Method, clean
 from dedupe.cleaning import CleanResult
 from dedupe.normalize import normalize, tokens
-
-WORDS = [
-    "the",
-    "army",
-    "said",
-    "on",
-    "monday",
-    "that",
-    "its",
-    "forces",
-    "had",
-    "taken",
-    "the",
-    "town",
-    "after",
-    "heavy",
-    "fighting",
-    "while",
-    "officials",
-    "in",
-    "the",
-    "capital",
-    "denied",
-    "any",
-    "role",
-    "and",
-    "called",
-    "for",
-    "talks",
-    "between",
-    "all",
-    "sides",
-    "before",
-    "the",
-    "end",
-    "of",
-    "the",
-    "month",
-    "2020",
-    "report",
-    "new",
-]
+from tests.strategies import WORDS
 
 
 @st.composite
