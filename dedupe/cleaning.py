@@ -128,16 +128,34 @@ class CleanResult:
         return len(self.original) - len(self.text)
 
 
+# Characters of keys shingled per batch: the batch path needs about 60 bytes
+# a character, so this bounds it near 60 MB whatever the size of the text.
+_BATCH_CHARS = 1 << 20
+
+
+def _shingle_sets(keys: Sequence[str], options: ShingleOptions) -> list[frozenset[int]]:
+    sets: list[frozenset[int]] = []
+    start = 0
+    while start < len(keys):
+        stop, size = start, 0
+        while stop < len(keys) and (stop == start or size + len(keys[stop]) <= _BATCH_CHARS):
+            size += len(keys[stop])
+            stop += 1
+        batch = key_shingle_hashes(keys[start:stop], options)
+        counts = np.bincount(batch.owners, minlength=stop - start)
+        sets.extend(frozenset(h.tolist()) for h in np.split(batch.hashes, np.cumsum(counts)[:-1]))
+        start = stop
+    return sets
+
+
 def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Unit]:
     keys = [normalize(p.text, fold_digits=options.fold_digits) for p in paragraphs]
-    # All paragraphs' shingles in one batch: per-call overhead, not hashing,
-    # dominates for the short texts paragraphs are.
-    batch = key_shingle_hashes(keys, ShingleOptions(size=options.shingle_size))
-    counts = np.bincount(batch.owners, minlength=len(keys))
-    sets = np.split(batch.hashes, np.cumsum(counts)[:-1]) if len(keys) else []
+    # Shingled in batches: per-call overhead, not hashing, dominates for the
+    # short texts paragraphs are.
+    sets = _shingle_sets(keys, ShingleOptions(size=options.shingle_size))
     return [
-        Unit(key, frozenset(hashes.tolist()), len(tokens(key)), len(p.text))
-        for key, hashes, p in zip(keys, sets, paragraphs, strict=True)
+        Unit(key, shingles, len(tokens(key)), len(p.text))
+        for key, shingles, p in zip(keys, sets, paragraphs, strict=True)
     ]
 
 

@@ -54,3 +54,14 @@ def test_min_words_zero_removes_short_exact_repeats_only() -> None:
     result = clean("cat\ndog\ncat\ncats\n", min_words=0)
     assert result.text == "cat\ndog\ncats\n"
     assert [r.paragraph.line_start for r in result.removed] == [3]
+
+
+def test_shingle_batches_do_not_change_the_sets(monkeypatch: pytest.MonkeyPatch) -> None:
+    from dedupe import cleaning
+    from dedupe.normalize import normalize
+    from dedupe.shingles import ShingleOptions, shingle_set
+
+    keys = [normalize(line) for line in ("one two three four", "", "中文段落", "a b", "x") * 7]
+    options = ShingleOptions(size=3)
+    monkeypatch.setattr(cleaning, "_BATCH_CHARS", 10)
+    assert cleaning._shingle_sets(keys, options) == [shingle_set(k, options) for k in keys]
