@@ -179,6 +179,8 @@ class _Decider:
         # Any (1 - threshold) * |P| + 1 shingles of P include one of every text
         # holding >= threshold of P: take the rarest, whose postings are short.
         frequency = Counter(chain.from_iterable(units[i].shingles for i in kept))
+        if not frequency or max(frequency.values()) < 2:
+            return  # no two texts share a shingle: nothing lies in another
         prefixes = {
             p: heapq.nsmallest(
                 math.floor((1.0 - threshold) * len(units[p].shingles)) + 1,
