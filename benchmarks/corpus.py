@@ -195,24 +195,24 @@ def isolated(fn: Callable[..., dict[str, Any]], *args: Any) -> dict[str, Any]:
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=1_000_000)
+def add_corpus_arguments(parser: argparse.ArgumentParser, *, docs: int) -> None:
+    """The flags that name the generated corpus and how it is run (shared with
+    benchmarks/dask_corpus.py)."""
+    parser.add_argument("--docs", type=int, default=docs)
     parser.add_argument("--doc-bytes", type=int, default=3000)
     parser.add_argument("--sites", type=int, default=200)
     parser.add_argument("--near-rate", type=float, default=0.1)
     parser.add_argument("--copy-rate", type=float, default=0.02)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--stages", nargs="+", choices=["all", "near"], default=["all", "near"])
     parser.add_argument("--chunk-size", type=int, default=256)
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--tmp-dir", type=Path, default=None)
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    args = parser.parse_args(argv)
 
+
+def corpus_file(args: argparse.Namespace) -> Path:
+    """The generated corpus the flags name, made (and cached) on first use."""
     args.data_dir.mkdir(parents=True, exist_ok=True)
-    path = args.data_dir / f"corpus-{args.docs}-{args.doc_bytes}-{args.seed}.jsonl"
+    path: Path = args.data_dir / f"corpus-{args.docs}-{args.doc_bytes}-{args.seed}.jsonl"
     if not path.exists():
         started = time.perf_counter()
         generate(
@@ -225,6 +225,17 @@ def main(argv: Sequence[str] | None = None) -> None:
             seed=args.seed,
         )
         print(f"generated {path} in {time.perf_counter() - started:.0f} s", flush=True)
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    add_corpus_arguments(parser, docs=1_000_000)
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--stages", nargs="+", choices=["all", "near"], default=["all", "near"])
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    path = corpus_file(args)
     results: dict[str, Any] = {
         "benchmark": "corpus",
         "docs": args.docs,

@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus import DEFAULT_DATA, generate, isolated
+from corpus import add_corpus_arguments, corpus_file, isolated
 
 from dedupe.boilerplate import BoilerplateOptions
 from dedupe.cleaning import CleanOptions
@@ -115,32 +115,12 @@ def dask_run(path: Path, stages: str, chunk: int, workers: int, tmp: Path) -> di
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=50_000)
-    parser.add_argument("--doc-bytes", type=int, default=3000)
-    parser.add_argument("--sites", type=int, default=200)
-    parser.add_argument("--near-rate", type=float, default=0.1)
-    parser.add_argument("--copy-rate", type=float, default=0.02)
-    parser.add_argument("--seed", type=int, default=1)
+    add_corpus_arguments(parser, docs=50_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--stages", choices=["all", "near"], default="all")
-    parser.add_argument("--chunk-size", type=int, default=256)
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--tmp-dir", type=Path, default=None)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
-
-    args.data_dir.mkdir(parents=True, exist_ok=True)
-    path = args.data_dir / f"corpus-{args.docs}-{args.doc_bytes}-{args.seed}.jsonl"
-    if not path.exists():
-        generate(
-            path,
-            docs=args.docs,
-            doc_bytes=args.doc_bytes,
-            sites=args.sites,
-            near_rate=args.near_rate,
-            copy_rate=args.copy_rate,
-            seed=args.seed,
-        )
+    path = corpus_file(args)
     results: dict[str, Any] = {
         "benchmark": "dask_corpus",
         "docs": args.docs,

@@ -20,6 +20,7 @@ from dedupe import IndexStoreError, NearDuplicateIndex
 from dedupe.normalize import normalize
 from dedupe.shingles import ShingleOptions, shingle_set
 from dedupe.verify import jaccard
+from tests.util import endless_writer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SEED = (SAMPLES / "rudaw-article.txt").read_text(encoding="utf-8")
@@ -326,23 +327,11 @@ def test_public_names() -> None:
     assert dedupe.__all__ == sorted(dedupe.__all__)
 
 
-_WRITER = """
-import sys
-from dedupe import NearDuplicateIndex
-index = NearDuplicateIndex(sys.argv[1])
-body = " ".join(f"word{i}" for i in range(2000))
-i = 0
-while True:
-    index.add(f"doc{i}", f"document {i} " + body + f" end {i}", site="a.example")
-    i += 1
-"""
-
-
 @pytest.mark.slow
 def test_a_writer_killed_mid_write_leaves_redis_consistent(redis_server: RedisServer) -> None:
     redis_server.client.flushall()
     NearDuplicateIndex(redis_server.url).close()
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, redis_server.url])
+    writer = subprocess.Popen([sys.executable, "-c", endless_writer(2000), redis_server.url])
     try:
         deadline = time.monotonic() + 60
         while int(redis_server.client.get("dedupe:count") or 0) < 20:

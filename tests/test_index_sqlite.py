@@ -14,6 +14,7 @@ import pytest
 
 from dedupe import IndexStoreError, NearDuplicateIndex
 from dedupe.index import IndexParams
+from tests.util import endless_writer
 
 ARTICLE = "\n".join(
     f"Paragraph {i} of the article says that the council met on Monday to vote on the "
@@ -131,23 +132,11 @@ def test_a_truncated_index(tmp_path: Path) -> None:
         use(path)
 
 
-_WRITER = """
-import sys
-from dedupe import NearDuplicateIndex
-index = NearDuplicateIndex(sys.argv[1])
-body = " ".join(f"word{i}" for i in range(3000))
-i = 0
-while True:
-    index.add(f"doc{i}", f"document {i} " + body + f" end {i}", site="a.example")
-    i += 1
-"""
-
-
 @pytest.mark.slow
 def test_a_writer_killed_mid_write_leaves_a_usable_index(tmp_path: Path) -> None:
     path = tmp_path / "seen.db"
     NearDuplicateIndex(path).close()
-    writer = subprocess.Popen([sys.executable, "-c", _WRITER, str(path)])
+    writer = subprocess.Popen([sys.executable, "-c", endless_writer(3000), str(path)])
     try:
         deadline = time.monotonic() + 60
         while True:

@@ -49,3 +49,18 @@ def summary(result: CleanResult) -> dict[str, Any]:
             for r in result.removed
         ],
     }
+
+
+def endless_writer(words: int) -> str:
+    """A Python program that adds documents of ``words`` words to the index
+    named by its first argument until it is killed."""
+    return f"""
+import sys
+from dedupe import NearDuplicateIndex
+index = NearDuplicateIndex(sys.argv[1])
+body = " ".join(f"word{{i}}" for i in range({words}))
+i = 0
+while True:
+    index.add(f"doc{{i}}", f"document {{i}} " + body + f" end {{i}}", site="a.example")
+    i += 1
+"""
