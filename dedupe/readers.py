@@ -48,6 +48,9 @@ class Record:
     fields: Mapping[str, Any] | None
     source: int
     where: str
+    line: str | None = None
+    """The JSON Lines line as read (terminator included), so that output can
+    change the text field and keep every other byte; ``None`` elsewhere."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +148,14 @@ def _output_names(paths: Sequence[Path | Url]) -> tuple[str, ...]:
 
 
 def _record(
-    fields: Any, *, text_field: str, id_field: str | None, default_id: str, source: int, where: str
+    fields: Any,
+    *,
+    text_field: str,
+    id_field: str | None,
+    default_id: str,
+    source: int,
+    where: str,
+    line: str | None = None,
 ) -> Item:
     if not isinstance(fields, Mapping):
         return BadRecord(where, f"not a JSON object but {type(fields).__name__}", source)
@@ -157,11 +167,11 @@ def _record(
             where, f"field {text_field!r} is {type(text).__name__}, not a string", source
         )
     if id_field is None:
-        return Record(default_id, text, fields, source, where)
+        return Record(default_id, text, fields, source, where, line)
     value = fields.get(id_field)
     if value is None or isinstance(value, (dict, list)):
         return BadRecord(where, f"no usable {id_field!r} field for the id", source)
-    return Record(str(value), text, fields, source, where)
+    return Record(str(value), text, fields, source, where, line)
 
 
 def _open_binary(path: Path | Url) -> io.BufferedIOBase:
@@ -228,6 +238,7 @@ class JsonlSource:
                         default_id=where,
                         source=source,
                         where=where,
+                        line=line.decode("utf-8"),
                     )
             except (OSError, EOFError) as exc:
                 # A truncated or corrupt compressed stream.

@@ -49,6 +49,22 @@ class Record:
         return self.line[: self.start] + literal + self.line[self.end :]
 
 
+def replace_field(line: str, field: str, value: str) -> str:
+    """``line`` (one JSON object, terminator included or not) with its
+    top-level string ``field`` set to ``value`` and every other character kept.
+
+    Raises ``ValueError`` when ``line`` is not one JSON object with that
+    string field.
+    """
+    span = _field_span(line, field)
+    if span is None:
+        raise ValueError(f"no field {field!r}")
+    start, end, old = span
+    if not isinstance(old, str):
+        raise ValueError(f"field {field!r} is not a string")
+    return Record(0, line, start, end, old).replaced(value)
+
+
 def _encodable(text: str) -> bool:
     try:
         text.encode("utf-8")

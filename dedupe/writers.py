@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from dedupe.errors import OutputError
 from dedupe.readers import InputFormat, Record, Source, parquet_module
+from dedupe.records import replace_field
 
 _PARQUET_BATCH = 1024
 
@@ -54,9 +55,15 @@ class JsonlWriter:
         self._files = [_open_compressed(out_dir / name) for name in names]
 
     def write(self, record: Record, text: str) -> None:
-        fields = dict(record.fields or {})
-        fields[self._text_field] = text
-        line = json.dumps(fields, ensure_ascii=False) + "\n"
+        if record.line is not None:
+            # Splice the new text into the line as read: other fields keep
+            # their spelling (numbers, escapes, key order, spacing).
+            line = replace_field(record.line, self._text_field, text)
+            line = line if line.endswith("\n") else line + "\n"
+        else:
+            fields = dict(record.fields or {})
+            fields[self._text_field] = text
+            line = json.dumps(fields, ensure_ascii=False) + "\n"
         self._files[record.source].write(line.encode("utf-8"))
 
     def close(self) -> None:

@@ -689,3 +689,22 @@ def test_the_band_choice_is_one_line(tmp_path: Path) -> None:
     line = result.stderr.splitlines()[0]
     assert line.startswith("LSH: ")
     assert line.endswith(")")
+
+
+def test_jsonl_records_keep_every_byte_but_the_text(tmp_path: Path) -> None:
+    """Other fields keep their spelling: number formats, escapes, key order, spacing."""
+    body = "The council met again on Monday to discuss the budget for the new school year."
+    first = '{"n": 1.0e3, "text": "%s", "tag": "caf\\u00e9", "x": [1,  2]}\n'
+    second = '{ "text" : "A different document\\nabout something else." ,"n":7}\n'
+    source = tmp_path / "in.jsonl"
+    # The first record's text holds its paragraph twice: the copy is cleaned away.
+    source.write_text(first % f"{body}\\n{body}" + second, encoding="utf-8")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        corpus,
+        [str(source), "-o", str(out), "--workers", "1", "-q"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    written = (out / "corpus" / "in.jsonl").read_text(encoding="utf-8")
+    assert written == first % body + second
