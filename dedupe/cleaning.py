@@ -118,6 +118,9 @@ class CleanResult:
     blocks: tuple[RepeatedBlock, ...]
     mode: ParagraphMode
     options: CleanOptions = field(default_factory=CleanOptions)
+    settled: bool = True
+    """False in rare, highly repetitive texts whose removals kept cycling (see
+    README): cleaning ``text`` again may then remove more."""
 
     @property
     def changed(self) -> bool:
@@ -213,18 +216,23 @@ def _decide(
 
 def _settle(
     units: Sequence[Unit], comparable: Sequence[Unit], options: CleanOptions
-) -> dict[int, Decision]:
-    """Decisions whose kept paragraphs, cleaned again, lose nothing more.
+) -> tuple[dict[int, Decision], bool]:
+    """Decisions whose kept paragraphs, cleaned again, lose nothing more, and
+    whether that state was reached.
 
     A paragraph can be held back in one pass only because another one named it
     as its twin. Passes over the kept paragraphs repeat until one removes
     nothing, so cleaning the output again changes nothing. When a pass removes
     a twin, its dependents with the same key follow it to the new twin; the
-    others are kept, and the next pass looks at them again.
+    others are kept, and the next pass looks at them again. In rare, highly
+    repetitive texts the passes come back to a set of removals seen before;
+    the passes stop there and the result says it did not settle.
     """
     decisions = _decide(units, comparable, options)
-    # A pass that removed nothing would only be repeated on the same paragraphs.
-    for _ in range(len(units) if decisions else 0):
+    seen = {frozenset(decisions)}
+    # A pass that removed nothing would only be repeated on the same paragraphs;
+    # the pass count is bounded so that no text can keep it going for long.
+    for _ in range(2 * len(units) if decisions else 0):
         kept = [i for i in range(len(units)) if i not in decisions]
         again = _decide([units[i] for i in kept], [comparable[i] for i in kept], options)
         if not again:
@@ -238,7 +246,13 @@ def _settle(
                     decisions[dep] = replace(new, index=dep)
                 else:
                     del decisions[dep]
-    return dict(sorted(decisions.items()))
+        state = frozenset(decisions)
+        if state in seen:
+            return dict(sorted(decisions.items())), False
+        seen.add(state)
+    else:
+        return dict(sorted(decisions.items())), not decisions
+    return dict(sorted(decisions.items())), True
 
 
 def clean_with(text: str, options: CleanOptions) -> CleanResult:
@@ -249,7 +263,8 @@ def clean_with(text: str, options: CleanOptions) -> CleanResult:
         u if u.key else replace(u, key=p.text.strip())
         for u, p in zip(units, paragraphs, strict=True)
     ]
-    return _result(text, paragraphs, _settle(units, comparable, options), mode, options)
+    decisions, settled = _settle(units, comparable, options)
+    return replace(_result(text, paragraphs, decisions, mode, options), settled=settled)
 
 
 def clean(

@@ -21,7 +21,6 @@ UNSPACED_RANGES = (
 )
 _UNSPACED_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in UNSPACED_RANGES)
 _TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
-_UNSPACED_CHAR = re.compile(f"[{_UNSPACED_CLASS}]")
 _DIGIT = re.compile(r"\d")
 # dedupe._minhash_numba finds the same URLs without this pattern: change both.
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+")
@@ -84,9 +83,3 @@ def tokens(key: str) -> list[str]:
     """Word tokens of a key; in scripts written without spaces (CJK, Thai ...)
     every character is a token."""
     return _TOKEN.findall(key)
-
-
-def is_unspaced(key: str) -> bool:
-    """True when most of the key's letters belong to scripts written without spaces."""
-    unspaced = len(_UNSPACED_CHAR.findall(key))
-    return unspaced * 2 > len(key.replace(" ", ""))

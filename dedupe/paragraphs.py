@@ -105,7 +105,7 @@ def _blocks(text: str, lines: Sequence[_Line]) -> list[list[_Line]]:
     return blocks
 
 
-def looks_hard_wrapped(text: str) -> bool:
+def _wrapped(text: str, blocks: Sequence[list[_Line]]) -> bool:
     """True when most lines sit in multi-line blocks wrapped near one width.
 
     Hard-wrapped prose (e-mail, plain-text books) breaks lines inside
@@ -114,10 +114,6 @@ def looks_hard_wrapped(text: str) -> bool:
     mostly stop mid-sentence. Scraped page text has ragged lines (menus,
     headings) or one whole sentence or paragraph per line, and is not.
     """
-    return _wrapped(text, _blocks(text, _lines(text)))
-
-
-def _wrapped(text: str, blocks: Sequence[list[_Line]]) -> bool:
     nonblank = sum(len(b) for b in blocks)
     if nonblank < 4:
         return False
@@ -145,11 +141,6 @@ def _mode(mode: ParagraphMode | str) -> ParagraphMode:
     except ValueError:
         choices = ", ".join(m.value for m in ParagraphMode)
         raise OptionsError(f"paragraph mode must be one of {choices}, not {mode!r}") from None
-
-
-def resolve_mode(text: str, mode: ParagraphMode | str) -> ParagraphMode:
-    """The concrete mode (``LINE`` or ``BLANK_LINE``) used for ``text``."""
-    return split(text, mode=mode)[0]
 
 
 def split_paragraphs(

@@ -50,10 +50,12 @@ def find_pieces(
     units: Sequence[Unit], decisions: dict[int, Decision], *, min_words: int, shingle_size: int
 ) -> dict[int, Decision]:
     """Decisions for short lines that re-wrap kept paragraphs (``CONTAINED``, in a block)."""
+    # A twin of a removed paragraph stays, whatever else it repeats.
+    twins = {t for d in decisions.values() for t in d.twins}
     short = [
         i
         for i, u in enumerate(units)
-        if i not in decisions and shingle_size <= u.tokens < min_words
+        if i not in decisions and i not in twins and shingle_size <= u.tokens < min_words
     ]
     if not short:
         return {}
@@ -77,8 +79,8 @@ def find_pieces(
     run: list[int] = []
     for i in [*sorted(piece_of), -1]:
         if run and (i != run[-1] + 1 or piece_of[i] < piece_of[run[-1]]):
-            twins = [piece_of[j] for j in run]
-            split = len(set(twins)) < len(twins)
+            wrapped = [piece_of[j] for j in run]
+            split = len(set(wrapped)) < len(wrapped)
             if split and sum(units[j].tokens for j in run) >= min_words:
                 found.update(
                     {j: Decision(j, (piece_of[j],), Method.CONTAINED, 1.0, True) for j in run}

@@ -65,3 +65,19 @@ def test_shingle_batches_do_not_change_the_sets(monkeypatch: pytest.MonkeyPatch)
     options = ShingleOptions(size=3)
     monkeypatch.setattr(cleaning, "_BATCH_CHARS", 10)
     assert cleaning._shingle_sets(keys, options) == [shingle_set(k, options) for k in keys]
+
+
+def test_removals_that_cycle_stop_and_say_so() -> None:
+    """Highly repetitive text where each pass undoes part of the last: the
+    passes stop, the result says it did not settle, and every twin is kept."""
+    said = "the the said"
+    a = " ".join(["the"] * 29 + ["army"] + ["the"] * 5)
+    b = " ".join(["the"] * 29 + ["army", "the", "the", "the", "the", "army"])
+    c = " ".join(["the"] * 29 + ["army", "the", "army", "the", "the", "army"])
+    d = "the the said " + b
+    text = "\n".join([said] * 7 + [a, said, said, b, c, said, d])
+    result = clean(text, min_words=0)
+    assert not result.settled
+    gone = {r.paragraph.index for r in result.removed}
+    assert all(t.index not in gone for r in result.removed for t in r.twins)
+    assert clean(f"{said}\n{said}\n", min_words=0).settled

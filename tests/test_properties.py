@@ -111,8 +111,9 @@ def test_output_is_input_minus_whole_paragraphs(text: str, min_words: int) -> No
 @SETTINGS
 @given(documents(), MIN_WORDS)
 def test_idempotent(text: str, min_words: int) -> None:
-    once = clean(text, min_words=min_words).text
-    assert clean(once, min_words=min_words).text == once
+    first = clean(text, min_words=min_words)
+    if first.settled:
+        assert clean(first.text, min_words=min_words).text == first.text
 
 
 @SETTINGS
