@@ -17,6 +17,7 @@ pairs, not 10**12.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import numpy.typing as npt
@@ -66,6 +67,7 @@ def _areas(threshold: float, bands: int, rows: int) -> tuple[float, float]:
     return fp, fn
 
 
+@lru_cache(maxsize=64)
 def choose_bands(
     threshold: float, num_perm: int, *, max_miss: float = DEFAULT_MAX_MISS
 ) -> BandChoice:

@@ -168,6 +168,8 @@ def _result(
     decisions: dict[int, Decision],
     mode: ParagraphMode,
     options: CleanOptions,
+    *,
+    settled: bool,
 ) -> CleanResult:
     blocks: list[RepeatedBlock] = []
     block_of: dict[int, int] = {}
@@ -200,6 +202,7 @@ def _result(
         blocks=tuple(blocks),
         mode=mode,
         options=options,
+        settled=settled,
     )
 
 
@@ -264,7 +267,7 @@ def clean_with(text: str, options: CleanOptions) -> CleanResult:
         for u, p in zip(units, paragraphs, strict=True)
     ]
     decisions, settled = _settle(units, comparable, options)
-    return replace(_result(text, paragraphs, decisions, mode, options), settled=settled)
+    return _result(text, paragraphs, decisions, mode, options, settled=settled)
 
 
 def clean(
