@@ -9,8 +9,9 @@ words replaced, ``--copy-rate`` exact copies. It is written once into
 
 Measured for each worker count in ``--workers``:
 
-* the signature stage alone: read and parse the input, MinHash signatures
-  reduced to band keys (:func:`dedupe.neardups.sign_chunk`), nothing kept;
+* the signature stage alone: workers read and parse their partitions of the
+  input, MinHash signatures reduced to band keys
+  (:func:`dedupe.neardups.sign_chunk`), nothing kept;
 * ``dedupe corpus`` with every stage (``all``) and with the near-duplicate
   stage only (``near``): wall time, documents and MB per second, the ratio
   to the signature stage, stage timings, peak resident memory of the main
@@ -30,7 +31,8 @@ import platform
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -38,11 +40,13 @@ from typing import Any
 import numpy as np
 
 from dedupe.boilerplate import BoilerplateOptions
+from dedupe.candidates import BandChoice
 from dedupe.cleaning import CleanOptions
 from dedupe.corpus import CorpusOptions, write_corpus
 from dedupe.executors import make_executor
-from dedupe.neardups import NearDupOptions, SignTask, sign_chunk
-from dedupe.readers import JsonlSource, Record, open_source
+from dedupe.minhash import use_compiled
+from dedupe.neardups import ChunkBands, NearDupOptions, SignTask, sign_chunk
+from dedupe.readers import Partition, open_source, records_of
 
 DEFAULT_DATA = Path.home() / ".cache" / "dedupe-bench" / "generated"
 DEFAULT_OUT = Path(__file__).parent / "results" / "corpus.json"
@@ -106,30 +110,32 @@ def generate(
     partial.rename(path)
 
 
-def _texts(source: JsonlSource, chunk: int) -> Iterator[tuple[str, ...]]:
-    batch: list[str] = []
-    for item in source:
-        if isinstance(item, Record):
-            batch.append(item.text)
-            if len(batch) >= chunk:
-                yield tuple(batch)
-                batch = []
-    if batch:
-        yield tuple(batch)
+@dataclass(frozen=True)
+class SignPartition:
+    partition: Partition
+    options: NearDupOptions
+    choice: BandChoice
+
+
+def sign_partition(task: SignPartition) -> ChunkBands:
+    """Read and parse a partition of the input, then sign its texts."""
+    texts = tuple(r.text for r in records_of(task.partition))
+    use_compiled()
+    return sign_chunk(SignTask(texts, task.options, task.choice))
 
 
 def signature_stage(path: Path, workers: int, chunk: int) -> dict[str, Any]:
-    """Read, parse and sign every document; return time and rate."""
+    """Read, parse and sign every document (workers read their own
+    partitions of the input, as ``dedupe corpus`` does); return time and rate."""
     source = open_source([path], id_field="id")
-    assert isinstance(source, JsonlSource)
     options = NearDupOptions()
     choice = options.band_choice()
     executor = make_executor(workers)
     started = time.perf_counter()
     count = 0
     try:
-        tasks = (SignTask(texts, options, choice) for texts in _texts(source, chunk))
-        for bands in executor.map(sign_chunk, tasks):
+        tasks = (SignPartition(p, options, choice) for p in source.partitions(chunk))
+        for bands in executor.map(sign_partition, tasks):
             count += len(bands.signable)
     finally:
         executor.close()

@@ -1,20 +1,25 @@
 """Deduplicate a corpus: near-duplicate documents, cross-document
 boilerplate, within-document repeats.
 
-The input is read a few times rather than held in memory:
+The input is cut into partitions (:meth:`dedupe.readers.Source.partitions`)
+that the executor's workers read and parse themselves, a few times rather
+than holding it in memory; the main process keeps a few numbers per
+document (where it is, its length, site, keep-by value and size) and
+writes the output.
 
-1. read: per chunk (in the executor), MinHash signatures reduced to band
-   keys (spilled to disk, :mod:`dedupe.neardups`) and the paragraph keys of
-   each document (:mod:`dedupe.boilerplate`); the main process keeps a few
-   numbers per document (length, site, keep-by value, bytes).
+1. read: per partition, MinHash signatures reduced to band keys (spilled to
+   disk, :mod:`dedupe.neardups`) and the paragraph keys of each document
+   (:mod:`dedupe.boilerplate`).
 2. candidates: star edges per band bucket, one band at a time.
 3. verify: the shingle sets of candidate documents only are recomputed from
-   the input, and every candidate pair gets its exact Jaccard similarity.
+   their partitions, and every candidate pair gets its exact Jaccard
+   similarity.
 4. clusters: components of verified pairs, members checked against the kept
    document (:mod:`dedupe.components`).
 5. boilerplate: paragraph keys counted per site over the kept documents.
 6. output: kept documents with boilerplate cut and repeats cleaned
-   (:func:`dedupe.cleaning.clean_with`), in input order.
+   (:func:`dedupe.cleaning.clean_with`), rendered as output lines by the
+   workers for JSON Lines, in input order.
 
 Everything that decides the output depends on document numbers (input
 order), never on chunking or the number of workers.
@@ -59,9 +64,11 @@ from dedupe.engines import NearDupEngine, NearDupJob
 from dedupe.errors import InputError, OptionsError, OutputError
 from dedupe.executors import Executor, make_executor
 from dedupe.groups import KeepPolicy
+from dedupe.minhash import use_compiled
 from dedupe.neardups import (
     BandStore,
     ChunkBands,
+    ChunkShingles,
     NearDupOptions,
     ShingleStore,
     ShingleTask,
@@ -71,10 +78,11 @@ from dedupe.neardups import (
     sign_chunk,
     verify_chunk,
 )
-from dedupe.readers import BadRecord, Record, RecordsSource, Source
-from dedupe.writers import open_writer
+from dedupe.readers import BadRecord, Partition, Record, RecordsSource, Source, records_of
+from dedupe.writers import JsonlWriter, open_writer, render_line
 
 DEFAULT_CHUNK_SIZE = 256
+_NO_KEYS = np.empty(0, np.uint64)
 _VERIFY_CHUNK = 4096
 _MAX_EXAMPLES = 10
 
@@ -207,65 +215,153 @@ def _peak_memory() -> tuple[int, int]:
     return own, children
 
 
-# ---- per-chunk stage functions (run in the executor) ----
+# ---- per-partition stage functions (run in the executor) ----
+#
+# Each takes a partition of the input (dedupe.readers.Partition) and reads
+# and parses it itself, so the main process never parses a record.
 
 
-@dataclass(frozen=True, slots=True)
-class ReadTask:
-    texts: tuple[str, ...]
-    sign: SignTask | None
-    boilerplate: BoilerplateOptions | None
-
-
-@dataclass(frozen=True, slots=True)
-class ReadResult:
-    bands: ChunkBands | None
-    keys: npt.NDArray[np.uint64]
-    key_sizes: npt.NDArray[np.int64]
-    nbytes: npt.NDArray[np.int64]
-
-
-def read_chunk(task: ReadTask) -> ReadResult:
-    """Band keys, distinct paragraph keys and UTF-8 sizes of a chunk of texts."""
-    bands = sign_chunk(task.sign) if task.sign is not None else None
-    sets = [document_keys(t, task.boilerplate) for t in task.texts] if task.boilerplate else []
-    sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
-    nbytes = np.fromiter(
-        (len(t.encode("utf-8", "surrogatepass")) for t in task.texts),
-        dtype=np.int64,
-        count=len(task.texts),
-    )
-    return ReadResult(bands, np.concatenate([np.empty(0, np.uint64), *sets]), sizes, nbytes)
-
-
-@dataclass(frozen=True, slots=True)
-class OutputTask:
-    """Kept texts with the boilerplate keys of each one's site."""
-
-    texts: tuple[str, ...]
-    cut: tuple[npt.NDArray[np.uint64], ...]
-    boilerplate: BoilerplateOptions | None
-    clean: CleanOptions | None
-
-
-@dataclass(frozen=True, slots=True)
-class OutputResult:
-    texts: tuple[str, ...]
-    boilerplate_bytes: int
-    clean_bytes: int
-    samples: tuple[tuple[int, str], ...]
+def _keep_value(record: Record, keep_by: str) -> float | None:
+    """The record's keep-by value as a float (NaN when missing), None when unusable."""
+    value = (record.fields or {}).get(keep_by)
+    if value is None:
+        return math.nan
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return float(value)
 
 
 def _utf8(text: str) -> int:
     return len(text.encode("utf-8", "surrogatepass"))
 
 
+@dataclass(frozen=True, slots=True)
+class ReadTask:
+    partition: Partition
+    near: NearDupOptions | None
+    choice: BandChoice | None
+    boilerplate: BoilerplateOptions | None
+    keep_by: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    """What the read pass keeps of a partition's good records: their
+    positions, band keys, distinct paragraph keys (``key_sizes`` per record),
+    UTF-8 sizes, lengths in characters, sites and keep-by values; and the
+    messages of its bad records, in input order."""
+
+    positions: npt.NDArray[np.int64]
+    bands: ChunkBands | None
+    keys: npt.NDArray[np.uint64]
+    key_sizes: npt.NDArray[np.int64]
+    nbytes: npt.NDArray[np.int64]
+    lengths: npt.NDArray[np.int64]
+    sites: tuple[str, ...]
+    keep_values: npt.NDArray[np.float64]
+    bad: tuple[str, ...]
+
+
+def read_chunk(task: ReadTask) -> ReadResult:
+    """Read a partition: band keys, paragraph keys and a few numbers per good record."""
+    positions: list[int] = []
+    records: list[Record] = []
+    keep_values: list[float] = []
+    bad: list[str] = []
+    for position, item in task.partition.items():
+        if isinstance(item, Record) and task.keep_by is not None:
+            value = _keep_value(item, task.keep_by)
+            if value is None:
+                bad.append(f"{item.where}: field {task.keep_by!r} is not a number")
+                continue
+            keep_values.append(value)
+        if isinstance(item, BadRecord):
+            bad.append(item.message)
+            continue
+        positions.append(position)
+        records.append(item)
+    texts = tuple(r.text for r in records)
+    bands = None
+    if task.near is not None and task.choice is not None:
+        # A corpus worker signs many partitions: loading numba pays off.
+        use_compiled()
+        bands = sign_chunk(SignTask(texts, task.near, task.choice))
+    sets = [document_keys(t, task.boilerplate) for t in texts] if task.boilerplate else []
+    return ReadResult(
+        positions=np.array(positions, dtype=np.int64),
+        bands=bands,
+        keys=np.concatenate([np.empty(0, np.uint64), *sets]),
+        key_sizes=np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets)),
+        nbytes=np.fromiter((_utf8(t) for t in texts), dtype=np.int64, count=len(texts)),
+        lengths=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
+        sites=tuple(site_of((r.fields or {}).get("url")) for r in records),
+        keep_values=np.array(keep_values, dtype=np.float64),
+        bad=tuple(bad),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateShingles:
+    """Shingle sets and ids of the candidate documents of a partition."""
+
+    shingles: ChunkShingles
+    ids: tuple[str, ...]
+
+
+def candidate_shingles(task: tuple[Partition, int]) -> CandidateShingles:
+    """Shingle sets (``ngram`` words) and ids of a partition's records."""
+    partition, ngram = task
+    records = records_of(partition)
+    use_compiled()
+    return CandidateShingles(
+        shingle_chunk(ShingleTask(tuple(r.text for r in records), ngram)),
+        tuple(r.id for r in records),
+    )
+
+
+def record_ids(partition: Partition) -> tuple[str, ...]:
+    return tuple(r.id for r in records_of(partition))
+
+
+@dataclass(frozen=True, slots=True)
+class OutputTask:
+    """Kept records with the boilerplate keys of each one's site (``cut``, in
+    record order). ``text_field``: render each record as its output JSON
+    Lines line (``None``: return the records)."""
+
+    partition: Partition
+    cut: tuple[npt.NDArray[np.uint64], ...]
+    boilerplate: BoilerplateOptions | None
+    clean: CleanOptions | None
+    text_field: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutputResult:
+    """A partition's kept records and their cleaned texts, or (when rendered)
+    their output lines as UTF-8 bytes; bytes cut by each stage, documents
+    emptied, and one removed paragraph per boilerplate key."""
+
+    source: int
+    count: int
+    records: tuple[Record, ...]
+    texts: tuple[str, ...]
+    rendered: bytes
+    boilerplate_bytes: int
+    clean_bytes: int
+    emptied: int
+    samples: tuple[tuple[int, str], ...]
+
+
 def output_chunk(task: OutputTask) -> OutputResult:
-    """Cut boilerplate from each text, then clean its within-document repeats."""
+    """Cut boilerplate from each kept record's text, then clean its within-document repeats."""
+    records = records_of(task.partition)
     texts: list[str] = []
-    cut_bytes = clean_bytes = 0
+    cut_bytes = clean_bytes = emptied = 0
     samples: dict[int, str] = {}
-    for text, keys in zip(task.texts, task.cut, strict=True):
+    cuts = task.cut or (_NO_KEYS,) * len(records)
+    for record, keys in zip(records, cuts, strict=True):
+        text = record.text
         if task.boilerplate is not None and len(keys):
             cut = cut_boilerplate(text, keys, task.boilerplate)
             for key, paragraph in cut.removed:
@@ -276,8 +372,26 @@ def output_chunk(task: OutputTask) -> OutputResult:
             cleaned = clean_with(text, task.clean).text
             clean_bytes += _utf8(text) - _utf8(cleaned)
             text = cleaned
+        emptied += not text and bool(record.text)
         texts.append(text)
-    return OutputResult(tuple(texts), cut_bytes, clean_bytes, tuple(samples.items()))
+    rendered = b""
+    if task.text_field is not None:
+        field_name = task.text_field
+        rendered = b"".join(
+            render_line(r, t, field_name) for r, t in zip(records, texts, strict=True)
+        )
+        records, texts = [], []
+    return OutputResult(
+        source=task.partition.source,
+        count=len(cuts),
+        records=tuple(records),
+        texts=tuple(texts),
+        rendered=rendered,
+        boilerplate_bytes=cut_bytes,
+        clean_bytes=clean_bytes,
+        emptied=emptied,
+        samples=tuple(samples.items()),
+    )
 
 
 # ---- the run ----
@@ -307,12 +421,18 @@ class _Spool:
 
 @dataclass(slots=True)
 class _Documents:
-    """A few numbers per document, gathered in the read pass."""
+    """A few numbers per document, gathered in the read pass.
+
+    Document ``d`` is the record at ``positions[d]`` of partition ``p`` where
+    ``starts[p] <= d < starts[p + 1]``.
+    """
 
     # Typed arrays: 8 bytes a document, not a Python object each.
     lengths: array[int] = field(default_factory=lambda: array("q"))
     sites: array[int] = field(default_factory=lambda: array("q"))
     keep_values: array[float] = field(default_factory=lambda: array("d"))
+    positions: array[int] = field(default_factory=lambda: array("q"))
+    starts: array[int] = field(default_factory=lambda: array("q", [0]))
     site_names: list[str] = field(default_factory=list)
     site_numbers: dict[str, int] = field(default_factory=dict)
     bad: int = 0
@@ -325,15 +445,32 @@ class _Documents:
             self.site_names.append(name)
         return number
 
+    def add(self, result: ReadResult, on_error: OnError) -> None:
+        """Take a partition's read result (the next in input order)."""
+        for message in result.bad:
+            if on_error is OnError.STOP:
+                raise InputError(f"{message} (use --on-error skip to skip bad records)")
+            self.bad += 1
+            if len(self.bad_examples) < _MAX_EXAMPLES:
+                self.bad_examples.append(message)
+        self.lengths.extend(result.lengths.tolist())
+        self.sites.extend(self.site(name) for name in result.sites)
+        self.keep_values.extend(result.keep_values.tolist())
+        self.positions.extend(result.positions.tolist())
+        self.starts.append(self.starts[-1] + len(result.positions))
 
-def _keep_value(record: Record, keep_by: str) -> float | None:
-    """The record's keep-by value as a float (NaN when missing), None when unusable."""
-    value = (record.fields or {}).get(keep_by)
-    if value is None:
-        return math.nan
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    return float(value)
+    def selected(
+        self, partitions: Iterable[Partition], chosen: npt.NDArray[np.bool_]
+    ) -> Iterator[tuple[npt.NDArray[np.int64], Partition]]:
+        """For each partition with a ``chosen`` document: those documents'
+        numbers and the partition narrowed to them."""
+        starts = np.frombuffer(self.starts, dtype=np.int64)
+        positions = np.frombuffer(self.positions, dtype=np.int64)
+        for p, partition in enumerate(partitions):
+            lo, hi = int(starts[p]), int(starts[p + 1])
+            numbers = lo + np.flatnonzero(chosen[lo:hi])
+            if len(numbers):
+                yield numbers, partition.only(positions[numbers].tolist())
 
 
 def _keep_rank(docs: _Documents, options: CorpusOptions) -> npt.NDArray[np.int64]:
@@ -394,6 +531,7 @@ class CorpusResult:
             np.empty(0, np.int64),
         )
         self._ids: dict[int, str] = {}
+        self._kept_partitions: list[Partition] | None = None
         self.edges: Pairs = np.empty((0, 2), dtype=np.int64)
         self.edge_similarity: npt.NDArray[np.float64] = np.empty(0, dtype=np.float64)
         self._candidate_pairs = 0
@@ -407,53 +545,11 @@ class CorpusResult:
 
     # -- analysis --
 
-    def _checked(self) -> Iterator[Record | BadRecord]:
-        """The source's items, with a record whose keep-by value is not a number made bad."""
-        keep_by = self.options.keep_by
-        for item in self.source:
-            if (
-                isinstance(item, Record)
-                and keep_by is not None
-                and _keep_value(item, keep_by) is None
-            ):
-                yield BadRecord(item.where, f"field {keep_by!r} is not a number", item.source)
-                continue
-            yield item
-
-    def _items(self) -> Iterator[Record]:
-        """Good records; bad ones are skipped (the read pass has already judged them)."""
-        for item in self._checked():
-            if isinstance(item, Record):
-                yield item
-
-    def _chunks(self, records: Iterable[Record]) -> Iterator[list[Record]]:
-        chunk: list[Record] = []
-        for record in records:
-            chunk.append(record)
-            if len(chunk) >= self.options.chunk_size:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
-    def _judged(self) -> Iterator[Record]:
-        """Every good record, with the bad-record policy applied and keep-by values read."""
-        docs, options = self._docs, self.options
-        for item in self._checked():
-            if isinstance(item, BadRecord):
-                if options.on_error is OnError.STOP:
-                    raise InputError(f"{item.message} (use --on-error skip to skip bad records)")
-                docs.bad += 1
-                if len(docs.bad_examples) < _MAX_EXAMPLES:
-                    docs.bad_examples.append(item.message)
-                continue
-            fields = item.fields or {}
-            value = _keep_value(item, options.keep_by) if options.keep_by is not None else None
-            if value is not None:
-                docs.keep_values.append(value)
-            docs.lengths.append(len(item.text))
-            docs.sites.append(docs.site(site_of(fields.get("url"))))
-            yield item
+    def _partitions(self) -> Iterator[Partition]:
+        """The source's partitions, as the read pass cut them."""
+        if self._kept_partitions is not None:
+            return iter(self._kept_partitions)
+        return self.source.partitions(self.options.chunk_size)
 
     def _timed(self, stage: str, started: float) -> None:
         self._timings[stage] = round(time.perf_counter() - started, 3)
@@ -467,20 +563,27 @@ class CorpusResult:
             bands = BandStore(work / "bands", self.band_choice.bands)
         keys = KeyStore(work / "paragraph-keys.u64") if options.boilerplate is not None else None
         nbytes: list[npt.NDArray[np.int64]] = []
+        # Partitions that only say where to read are kept for the later
+        # passes; ones that carry their records are cut again each pass.
+        kept: list[Partition] | None = []
 
         started = time.perf_counter()
         self._progress.start("read", None)
 
         def tasks() -> Iterator[ReadTask]:
-            for chunk in self._chunks(self._judged()):
-                texts = tuple(r.text for r in chunk)
-                sign_task = None
-                if near is not None and self.band_choice is not None:
-                    sign_task = SignTask(texts, near, self.band_choice)
-                yield ReadTask(texts, sign_task, options.boilerplate)
+            nonlocal kept
+            for partition in self.source.partitions(options.chunk_size):
+                if kept is not None and partition.holds_data:
+                    kept = None
+                elif kept is not None:
+                    kept.append(partition)
+                yield ReadTask(
+                    partition, near, self.band_choice, options.boilerplate, options.keep_by
+                )
 
         try:
             for result in self._executor.map(read_chunk, tasks()):
+                self._docs.add(result, options.on_error)
                 if bands is not None and result.bands is not None:
                     bands.append(result.bands)
                 if keys is not None:
@@ -492,19 +595,20 @@ class CorpusResult:
                 bands.close()
             if keys is not None:
                 keys.close()
+        self._kept_partitions = kept
         self._nbytes = np.concatenate([np.empty(0, np.int64), *nbytes])
         self._timed("read", started)
         n = len(self._nbytes)
 
-        kept = np.ones(n, dtype=bool)
+        kept_docs = np.ones(n, dtype=bool)
         if bands is not None and near is not None:
             self.clusters = self._near_duplicates(bands, near, work)
-            kept[self.clusters.dropped] = False
+            kept_docs[self.clusters.dropped] = False
         if keys is not None and options.boilerplate is not None:
             started = time.perf_counter()
             self._progress.start("boilerplate", None)
             sites = np.frombuffer(self._docs.sites, dtype=np.int64)
-            self._boilerplate = count_boilerplate(keys, sites, kept, options.boilerplate)
+            self._boilerplate = count_boilerplate(keys, sites, kept_docs, options.boilerplate)
             self._timed("boilerplate", started)
 
     def _near_duplicates(self, bands: BandStore, near: NearDupOptions, work: Path) -> Clusters:
@@ -524,23 +628,19 @@ class CorpusResult:
         wanted[candidates] = True
         store = ShingleStore(work / "shingles", candidates)
         self._progress.start("shingles", len(candidates))
+        selected: deque[npt.NDArray[np.int64]] = deque()
 
-        def shingle_tasks() -> Iterator[ShingleTask]:
-            batch: list[str] = []
-            for number, record in enumerate(self._items()):
-                if wanted[number]:
-                    self._ids[number] = record.id
-                    batch.append(record.text)
-                    if len(batch) >= self.options.chunk_size:
-                        yield ShingleTask(tuple(batch), near.ngram)
-                        batch = []
-            if batch:
-                yield ShingleTask(tuple(batch), near.ngram)
+        def shingle_tasks() -> Iterator[tuple[Partition, int]]:
+            for numbers, partition in self._docs.selected(self._partitions(), wanted):
+                selected.append(numbers)
+                yield partition, near.ngram
 
         try:
-            for chunk in self._executor.map(shingle_chunk, shingle_tasks()):
-                store.append(chunk)
-                self._progress.advance(len(chunk.sizes))
+            for found in self._executor.map(candidate_shingles, shingle_tasks()):
+                numbers = selected.popleft()
+                self._ids.update(zip(numbers.tolist(), found.ids, strict=True))
+                store.append(found.shingles)
+                self._progress.advance(len(numbers))
         finally:
             store.close()
         self._timed("shingles", started)
@@ -584,20 +684,34 @@ class CorpusResult:
         started = time.perf_counter()
         self._progress.start("near-duplicates", None)
 
-        def texts(wanted: npt.NDArray[np.bool_]) -> Iterator[tuple[int, str]]:
-            for number, record in enumerate(self._items()):
-                if wanted[number]:
-                    self._ids[number] = record.id
-                    yield number, record.text
+        def reads(
+            wanted: npt.NDArray[np.bool_],
+        ) -> Iterator[tuple[npt.NDArray[np.int64], Partition]]:
+            return self._docs.selected(self._partitions(), wanted)
 
         rank = _keep_rank(self._docs, self.options)
         found = engine.near_duplicates(
-            NearDupJob(bands, near, rank, texts, chunk_size=self.options.chunk_size)
+            NearDupJob(bands, near, rank, reads, chunk_size=self.options.chunk_size)
         )
         self.edges, self.edge_similarity = found.edges, found.similarity
         self._candidate_pairs, self._verified_pairs = found.candidate_pairs, len(found.edges)
+        self._fetch_ids(found.clusters.documents)
         self._timed("near-duplicates", started)
         return found.clusters
+
+    def _fetch_ids(self, documents: npt.NDArray[np.int64]) -> None:
+        """Read the ids of ``documents`` (for the cluster report)."""
+        wanted = np.zeros(len(self._nbytes), dtype=bool)
+        wanted[documents] = True
+        selected: deque[npt.NDArray[np.int64]] = deque()
+
+        def tasks() -> Iterator[Partition]:
+            for numbers, partition in self._docs.selected(self._partitions(), wanted):
+                selected.append(numbers)
+                yield partition
+
+        for ids in self._executor.map(record_ids, tasks()):
+            self._ids.update(zip(selected.popleft().tolist(), ids, strict=True))
 
     # -- output --
 
@@ -615,17 +729,17 @@ class CorpusResult:
             for k in order.tolist()
         ]
 
-    def documents(self) -> Iterator[tuple[Record, str]]:
-        """Each kept record with its cleaned text, in input order."""
+    def _outputs(self, text_field: str | None) -> Iterator[OutputResult]:
+        """Each partition's kept records cleaned, in input order (rendered as
+        JSON Lines lines when ``text_field`` is given); the summary is made
+        once the last one is out."""
         options = self.options
         started = time.perf_counter()
-        dropped = np.zeros(len(self._nbytes), dtype=bool)
-        dropped[self.clusters.dropped] = True
-        sites = self._docs.sites
+        kept = np.ones(len(self._nbytes), dtype=bool)
+        kept[self.clusters.dropped] = False
+        sites = np.frombuffer(self._docs.sites, dtype=np.int64)
         cut_keys: dict[int, npt.NDArray[np.uint64]] = {}
-        no_keys = np.empty(0, np.uint64)
-        waiting: deque[list[Record]] = deque()
-        self._progress.start("output", len(self._nbytes) - int(dropped.sum()))
+        self._progress.start("output", int(kept.sum()))
 
         def keys_of(site: int) -> npt.NDArray[np.uint64]:
             if site not in cut_keys:
@@ -633,44 +747,38 @@ class CorpusResult:
             return cut_keys[site]
 
         def tasks() -> Iterator[OutputTask]:
-            batch: list[Record] = []
-            cuts: list[npt.NDArray[np.uint64]] = []
-            for number, record in enumerate(self._items()):
-                if dropped[number]:
-                    continue
-                batch.append(record)
-                cuts.append(keys_of(sites[number]) if options.boilerplate else no_keys)
-                if len(batch) >= options.chunk_size:
-                    waiting.append(batch)
-                    yield OutputTask(
-                        tuple(r.text for r in batch),
-                        tuple(cuts),
-                        options.boilerplate,
-                        options.clean,
-                    )
-                    batch, cuts = [], []
-            if batch:
-                waiting.append(batch)
-                yield OutputTask(
-                    tuple(r.text for r in batch), tuple(cuts), options.boilerplate, options.clean
-                )
+            for numbers, partition in self._docs.selected(self._partitions(), kept):
+                cut: tuple[npt.NDArray[np.uint64], ...] = ()
+                if options.boilerplate is not None:
+                    cut = tuple(keys_of(site) for site in sites[numbers].tolist())
+                yield OutputTask(partition, cut, options.boilerplate, options.clean, text_field)
 
         samples: dict[int, str] = {}
         out = cut_bytes = clean_bytes = emptied = 0
         for result in self._executor.map(output_chunk, tasks()):
-            records = waiting.popleft()
             for key, text in result.samples:
                 samples.setdefault(key, text)
+            out += result.count
             cut_bytes += result.boilerplate_bytes
             clean_bytes += result.clean_bytes
-            for record, text in zip(records, result.texts, strict=True):
-                out += 1
-                emptied += not text and bool(record.text)
-                yield record, text
-            self._progress.advance(len(records))
+            emptied += result.emptied
+            yield result
+            self._progress.advance(result.count)
         self._timed("output", started)
         self._described = describe(self._boilerplate, self._docs.site_names, samples)
         self._finish(out, cut_bytes, clean_bytes, emptied)
+
+    def documents(self) -> Iterator[tuple[Record, str]]:
+        """Each kept record with its cleaned text, in input order."""
+        for result in self._outputs(None):
+            yield from zip(result.records, result.texts, strict=True)
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """For JSON Lines input: the output lines of the kept records, a
+        partition at a time, with the input file they belong to (made in
+        the workers, so the main process only writes)."""
+        for result in self._outputs(self.source.text_field):
+            yield result.source, result.rendered
 
     def _finish(self, out: int, cut_bytes: int, clean_bytes: int, emptied: int) -> None:
         # Workers count in RUSAGE_CHILDREN only once they have exited.
@@ -840,8 +948,12 @@ def write_corpus(
             corpus_dir.mkdir()
             writer = open_writer(source, corpus_dir)
             try:
-                for record, text in result.documents():
-                    writer.write(record, text)
+                if isinstance(writer, JsonlWriter):
+                    for number, lines in result.lines():
+                        writer.write_rendered(number, lines)
+                else:
+                    for record, text in result.documents():
+                        writer.write(record, text)
             finally:
                 writer.close()
             _write_jsonl(partial / "clusters.jsonl", (asdict(m) for m in result.cluster_members()))

@@ -34,6 +34,7 @@ import numpy.typing as npt
 from dedupe.candidates import Pairs, star_pairs
 from dedupe.components import Clusters, resolve_clusters
 from dedupe.neardups import BandStore, NearDupOptions, sorted_jaccard
+from dedupe.readers import Partition
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -45,15 +46,17 @@ class NearDupJob:
     """What the near-duplicate stage gets from a corpus run.
 
     ``bands``: the band keys of every document (closed); ``rank[d]``: document
-    ``d``'s place in keep order; ``texts(wanted)``: ``(number, text)`` of every
-    document with ``wanted[number]`` set, in input order (it reads the input
-    again); ``chunk_size``: documents per task.
+    ``d``'s place in keep order; ``reads(wanted)``: for the documents with
+    ``wanted[number]`` set, in input order, their numbers a partition at a
+    time and the input partition that holds just them (which a worker reads
+    itself, :func:`dedupe.readers.records_of`); ``chunk_size``: documents per
+    task.
     """
 
     bands: BandStore
     options: NearDupOptions
     rank: Ints
-    texts: Callable[[npt.NDArray[np.bool_]], Iterator[tuple[int, str]]]
+    reads: Callable[[npt.NDArray[np.bool_]], Iterator[tuple[Ints, Partition]]]
     chunk_size: int
 
 

@@ -12,7 +12,8 @@ engine-neutral partition functions of :mod:`dedupe.engines`:
    :func:`~dedupe.engines.bucket_stars` makes its star edges; a shuffle by
    the first document drops pairs found in several bands.
 2. verify: the shingle sets of candidate documents are computed on the
-   workers from the texts the client streams, and stay there; two joins
+   workers, each task reading the input partition that holds its documents
+   (so every worker must reach the input paths or URLs), and stay there; two joins
    bring each pair its two sets (:func:`~dedupe.engines.pair_similarity`).
 3. components of the verified edges: large-star and small-star rounds
    (Kiveris et al. 2014), each a shuffle by node, until the edges form a star
@@ -21,8 +22,11 @@ engine-neutral partition functions of :mod:`dedupe.engines`:
    component checked against its kept documents
    (:func:`~dedupe.engines.resolve_group`, the local function).
 
-The client keeps a few numbers per document, and receives the candidate
-documents (to stream their texts), the clusters and the verified edges (the
+Every other stage reads its partitions on the workers too (the client cuts
+uncompressed JSON Lines into byte ranges and never parses a record; a
+compressed file's lines travel from the client). The client keeps a few
+numbers per document, and receives the candidate documents (to say which
+partitions to read), the clusters and the verified edges (the
 evidence a :class:`~dedupe.corpus.CorpusResult` carries); candidate pairs and
 shingle sets never leave the cluster. Every task is recomputable from its
 inputs (nothing is scattered), so losing a worker loses no data.
@@ -60,7 +64,9 @@ from dedupe.engines import (
 )
 from dedupe.errors import OptionsError
 from dedupe.executors import available_cores
+from dedupe.minhash import use_compiled
 from dedupe.neardups import BandStore, ShingleTask, shingle_chunk
+from dedupe.readers import Partition, records_of
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -134,8 +140,10 @@ def _distinct(part: pd.DataFrame) -> pd.DataFrame:
 
 
 def _shingle_frame(
-    docs: npt.NDArray[np.int64], ranks: npt.NDArray[np.int64], texts: tuple[str, ...], ngram: int
+    docs: npt.NDArray[np.int64], ranks: npt.NDArray[np.int64], partition: Partition, ngram: int
 ) -> pd.DataFrame:
+    texts = tuple(r.text for r in records_of(partition))
+    use_compiled()
     chunk = shingle_chunk(ShingleTask(texts, ngram))
     ends = np.cumsum(chunk.sizes)
     starts = ends - chunk.sizes
@@ -396,27 +404,11 @@ class DaskExecutor:
         return self._unique_pairs(stars)
 
     def _shingles(self, job: NearDupJob, wanted: npt.NDArray[np.bool_]) -> dd.DataFrame:
-        parts: list[Future[Any]] = []
-        docs: list[int] = []
-        texts: list[str] = []
-
-        def flush() -> None:
-            numbers = np.array(docs, dtype=_I64)
-            parts.append(
-                self.submit(
-                    _shingle_frame, numbers, job.rank[numbers], tuple(texts), job.options.ngram
-                )
-            )
-            docs.clear()
-            texts.clear()
-
-        for number, text in job.texts(wanted):
-            docs.append(number)
-            texts.append(text)
-            if len(docs) >= job.chunk_size:
-                flush()
-        if docs:
-            flush()
+        # Each task reads its partition of the input on the worker.
+        parts = [
+            self.submit(_shingle_frame, numbers, job.rank[numbers], partition, job.options.ngram)
+            for numbers, partition in job.reads(wanted)
+        ]
         self._wait(parts)
         shingles: dd.DataFrame = dd.from_delayed(parts, meta=_SHINGLES, verify_meta=False)
         return shingles

@@ -6,6 +6,12 @@ times rather than holding every text in memory). It yields a :class:`Record`
 for every good record and a :class:`BadRecord` for every malformed one, with
 the file and line it came from; what to do with bad records is the caller's
 choice.
+
+A source is also cut into :class:`Partition` s: small picklable pieces that
+a worker process reads and parses itself. An uncompressed JSON Lines file is
+cut into byte ranges (the cutting process reads each line once, to find
+where the ranges end; only workers parse JSON); a compressed file, Parquet
+batches and a caller's records travel as data.
 """
 
 from __future__ import annotations
@@ -14,8 +20,9 @@ import gzip
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
+from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
@@ -23,7 +30,7 @@ from urllib.parse import urlsplit
 from dedupe.errors import InputError, OptionsError
 
 DEFAULT_TEXT_FIELD = "text"
-_PARQUET_BATCH = 1024
+DEFAULT_PARTITION_RECORDS = 1024
 
 
 class InputFormat(str, Enum):
@@ -89,6 +96,11 @@ class Source(Protocol):
     def paths(self) -> tuple[Path | Url, ...]: ...
 
     def __iter__(self) -> Iterator[Item]: ...
+
+    def partitions(self, size: int) -> Iterator[Partition]:
+        """The source cut into partitions of about ``size`` records, in input
+        order; the same cuts every time."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +205,237 @@ def _open_binary(path: Path | Url) -> io.BufferedIOBase:
     return path.open("rb")
 
 
+# ---- partitions: pieces of a source that a worker reads itself ----
+
+
+@dataclass(frozen=True, slots=True)
+class JsonParser:
+    """How a JSON Lines line becomes an item: the text field, and the id field
+    (``None``: the id is ``<file>:<line number>``)."""
+
+    text_field: str = DEFAULT_TEXT_FIELD
+    id_field: str | None = None
+
+    def item(self, line: bytes, *, label: str, number: int, source: int) -> Item | None:
+        """The item of one line (terminator included), ``None`` for a blank line."""
+        if not line.strip():
+            return None
+        where = f"{label}:{number}"
+        try:
+            fields = json.loads(line)
+        except UnicodeDecodeError:
+            return BadRecord(where, "not UTF-8", source)
+        except json.JSONDecodeError as exc:
+            return BadRecord(where, f"invalid JSON: {exc.msg}", source)
+        return _record(
+            fields,
+            text_field=self.text_field,
+            id_field=self.id_field,
+            default_id=where,
+            source=source,
+            where=where,
+            line=line.decode("utf-8"),
+        )
+
+
+@runtime_checkable
+class Partition(Protocol):
+    """A piece of a source, small and picklable, that any process can read.
+
+    ``items()`` yields ``(position, item)`` in input order; a position is
+    the item's place in the partition (a line, row or file, counted from 0)
+    and picks it out again with :meth:`only`. ``holds_data``: the partition
+    carries its records (so a list of partitions costs what the data costs)
+    rather than saying where to read them.
+    """
+
+    @property
+    def source(self) -> int: ...
+
+    @property
+    def holds_data(self) -> bool: ...
+
+    def items(self) -> Iterator[tuple[int, Item]]: ...
+
+    def only(self, positions: Sequence[int]) -> Partition: ...
+
+
+def _split_lines(data: bytes) -> list[bytes]:
+    # Lines end at b"\n" only, as a binary file's lines do (not str.splitlines).
+    lines = [line + b"\n" for line in data.split(b"\n")]
+    lines[-1] = lines[-1][:-1]
+    if not lines[-1]:
+        lines.pop()
+    return lines
+
+
+@dataclass(frozen=True, slots=True)
+class LineRange:
+    """Lines ``first_line``... of an uncompressed JSON Lines file: the bytes
+    ``start`` to ``end``, read from the file (or URL) when the items are wanted.
+    ``wanted``: positions to parse (``None``: every line)."""
+
+    source: int
+    path: Path | Url
+    start: int
+    end: int
+    first_line: int
+    parser: JsonParser
+    wanted: tuple[int, ...] | None = None
+
+    @property
+    def holds_data(self) -> bool:
+        return False
+
+    def _read(self) -> bytes:
+        try:
+            with _open_binary(self.path) as stream:
+                stream.seek(self.start)
+                data = stream.read(self.end - self.start)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot read: {exc.strerror or exc}") from None
+        if len(data) != self.end - self.start:
+            raise InputError(f"{self.path}: the file changed while it was being read")
+        return data
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        lines = _split_lines(self._read())
+        positions = range(len(lines)) if self.wanted is None else self.wanted
+        for position in positions:
+            item = self.parser.item(
+                lines[position],
+                label=str(self.path),
+                number=self.first_line + position,
+                source=self.source,
+            )
+            if item is not None:
+                yield position, item
+
+    def only(self, positions: Sequence[int]) -> LineRange:
+        return replace(self, wanted=tuple(positions))
+
+
+@dataclass(frozen=True, slots=True)
+class LineBlock:
+    """Lines of a JSON Lines file carried as bytes (a compressed file, read
+    in order by the process that splits it); ``positions[k]`` is the position
+    of ``lines[k]``, line number ``first_line + positions[k]``."""
+
+    source: int
+    label: str
+    first_line: int
+    lines: tuple[bytes, ...]
+    positions: tuple[int, ...]
+    parser: JsonParser
+
+    @property
+    def holds_data(self) -> bool:
+        return True
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        for position, line in zip(self.positions, self.lines, strict=True):
+            item = self.parser.item(
+                line, label=self.label, number=self.first_line + position, source=self.source
+            )
+            if item is not None:
+                yield position, item
+
+    def only(self, positions: Sequence[int]) -> LineBlock:
+        at = {p: k for k, p in enumerate(self.positions)}
+        return replace(
+            self,
+            lines=tuple(self.lines[at[p]] for p in positions),
+            positions=tuple(positions),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class TextFiles:
+    """``.txt`` files under ``root`` by relative path (``/``-separated)."""
+
+    root: Path
+    names: tuple[str, ...]
+    positions: tuple[int, ...]
+    source: int = 0
+
+    @property
+    def holds_data(self) -> bool:
+        return False
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        for position, name in zip(self.positions, self.names, strict=True):
+            path = self.root / name
+            try:
+                text = path.read_bytes().decode("utf-8")
+            except UnicodeDecodeError:
+                yield position, BadRecord(str(path), "not UTF-8", self.source)
+                continue
+            except OSError as exc:
+                raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+            yield position, Record(name, text, None, self.source, str(path))
+
+    def only(self, positions: Sequence[int]) -> TextFiles:
+        at = {p: k for k, p in enumerate(self.positions)}
+        return replace(
+            self, names=tuple(self.names[at[p]] for p in positions), positions=tuple(positions)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Records as mappings: rows ``first_row + positions[k]`` (0-based) of a
+    Parquet file (``label`` its path) or of a caller's records (``label``
+    ``None``: the default id is the position in the input)."""
+
+    source: int
+    label: str | None
+    first_row: int
+    rows: tuple[Mapping[str, Any], ...]
+    positions: tuple[int, ...]
+    text_field: str = DEFAULT_TEXT_FIELD
+    id_field: str | None = None
+
+    @property
+    def holds_data(self) -> bool:
+        return True
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        for position, fields in zip(self.positions, self.rows, strict=True):
+            row = self.first_row + position
+            if self.label is None:
+                default_id, where = str(row), f"record {row}"
+            else:
+                default_id = where = f"{self.label}:row {row + 1}"
+            item = _record(
+                fields,
+                text_field=self.text_field,
+                id_field=self.id_field,
+                default_id=default_id,
+                source=self.source,
+                where=where,
+            )
+            yield position, item
+
+    def only(self, positions: Sequence[int]) -> Rows:
+        at = {p: k for k, p in enumerate(self.positions)}
+        return replace(
+            self, rows=tuple(self.rows[at[p]] for p in positions), positions=tuple(positions)
+        )
+
+
+# ---- sources ----
+
+
+def _read_items(partitions: Iterable[Partition]) -> Iterator[Item]:
+    for partition in partitions:
+        for _, item in partition.items():
+            yield item
+
+
+def _seekable(path: Path | Url) -> bool:
+    return path.suffix.lower() not in {".gz", ".zst", ".zstd"}
+
+
 @dataclass(frozen=True, slots=True)
 class JsonlSource:
     """JSON Lines files (local paths or :class:`Url`), one object a line.
@@ -209,40 +452,35 @@ class JsonlSource:
         return _output_names(self.paths)
 
     def __iter__(self) -> Iterator[Item]:
-        for source, path in enumerate(self.paths):
-            yield from self._read(source, path)
+        return _read_items(self.partitions(DEFAULT_PARTITION_RECORDS))
 
-    def _read(self, source: int, path: Path | Url) -> Iterator[Item]:
-        try:
-            stream = _open_binary(path)
-        except OSError as exc:
-            raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
-        with stream:
+    def partitions(self, size: int) -> Iterator[Partition]:
+        """Runs of ``size`` lines: ranges of an uncompressed file, which
+        workers read themselves, or blocks of lines of a compressed one."""
+        parser = JsonParser(self.text_field, self.id_field)
+        for source, path in enumerate(self.paths):
             try:
-                for number, line in enumerate(stream, start=1):
-                    if not line.strip():
-                        continue
-                    where = f"{path}:{number}"
-                    try:
-                        fields = json.loads(line)
-                    except UnicodeDecodeError:
-                        yield BadRecord(where, "not UTF-8", source)
-                        continue
-                    except json.JSONDecodeError as exc:
-                        yield BadRecord(where, f"invalid JSON: {exc.msg}", source)
-                        continue
-                    yield _record(
-                        fields,
-                        text_field=self.text_field,
-                        id_field=self.id_field,
-                        default_id=where,
-                        source=source,
-                        where=where,
-                        line=line.decode("utf-8"),
-                    )
-            except (OSError, EOFError) as exc:
-                # A truncated or corrupt compressed stream.
-                raise InputError(f"{path}: cannot read: {exc}") from None
+                stream = _open_binary(path)
+            except OSError as exc:
+                raise InputError(f"{path}: cannot open: {exc.strerror or exc}") from None
+            seekable = _seekable(path)
+            offset, first = 0, 1
+            with stream:
+                try:
+                    while lines := list(islice(stream, size)):
+                        count = len(lines)
+                        if seekable:
+                            end = offset + sum(map(len, lines))
+                            yield LineRange(source, path, offset, end, first, parser)
+                            offset = end
+                        else:
+                            yield LineBlock(
+                                source, str(path), first, tuple(lines), tuple(range(count)), parser
+                            )
+                        first += count
+                except (OSError, EOFError) as exc:
+                    # A truncated or corrupt compressed stream.
+                    raise InputError(f"{path}: cannot read: {exc}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,18 +502,17 @@ class TextDirSource:
         return (".",)
 
     def __iter__(self) -> Iterator[Item]:
-        for path in sorted(self.root.rglob("*.txt")):
-            if not path.is_file():
-                continue
-            rel = path.relative_to(self.root).as_posix()
-            try:
-                text = path.read_bytes().decode("utf-8")
-            except UnicodeDecodeError:
-                yield BadRecord(str(path), "not UTF-8", 0)
-                continue
-            except OSError as exc:
-                raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-            yield Record(rel, text, None, 0, str(path))
+        return _read_items(self.partitions(DEFAULT_PARTITION_RECORDS))
+
+    def partitions(self, size: int) -> Iterator[Partition]:
+        names = [
+            path.relative_to(self.root).as_posix()
+            for path in sorted(self.root.rglob("*.txt"))
+            if path.is_file()
+        ]
+        for lo in range(0, len(names), size):
+            chunk = tuple(names[lo : lo + size])
+            yield TextFiles(self.root, chunk, tuple(range(len(chunk))))
 
 
 @dataclass(frozen=True, slots=True)
@@ -293,25 +530,28 @@ class ParquetSource:
         return _output_names(self.paths)
 
     def __iter__(self) -> Iterator[Item]:
+        return _read_items(self.partitions(DEFAULT_PARTITION_RECORDS))
+
+    def partitions(self, size: int) -> Iterator[Partition]:
         pq = parquet_module()
         for source, path in enumerate(self.paths):
             try:
                 reader = pq.ParquetFile(path)
             except (OSError, ValueError) as exc:
                 raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
-            row = 0
-            for batch in reader.iter_batches(batch_size=_PARQUET_BATCH):
-                for fields in batch.to_pylist():
-                    row += 1
-                    where = f"{path}:row {row}"
-                    yield _record(
-                        fields,
-                        text_field=self.text_field,
-                        id_field=self.id_field,
-                        default_id=where,
-                        source=source,
-                        where=where,
-                    )
+            first = 0
+            for batch in reader.iter_batches(batch_size=size):
+                rows = tuple(batch.to_pylist())
+                yield Rows(
+                    source,
+                    str(path),
+                    first,
+                    rows,
+                    tuple(range(len(rows))),
+                    self.text_field,
+                    self.id_field,
+                )
+                first += len(rows)
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,15 +567,16 @@ class RecordsSource:
     names: tuple[str, ...] = ("records.jsonl",)
 
     def __iter__(self) -> Iterator[Item]:
-        for position, fields in enumerate(self.records):
-            yield _record(
-                fields,
-                text_field=self.text_field,
-                id_field=self.id_field,
-                default_id=str(position),
-                source=0,
-                where=f"record {position}",
+        return _read_items(self.partitions(DEFAULT_PARTITION_RECORDS))
+
+    def partitions(self, size: int) -> Iterator[Partition]:
+        records = iter(self.records)
+        first = 0
+        while rows := tuple(islice(records, size)):
+            yield Rows(
+                0, None, first, rows, tuple(range(len(rows))), self.text_field, self.id_field
             )
+            first += len(rows)
 
 
 def parquet_module() -> Any:
@@ -391,3 +632,14 @@ def open_source(
         parquet_module()
         return ParquetSource(local, text_field=text_field, id_field=id_field)
     return JsonlSource(resolved, text_field=text_field, id_field=id_field)
+
+
+def records_of(partition: Partition) -> list[Record]:
+    """The records of a partition whose positions were all good records when
+    first read; an :class:`InputError` if the input has changed since."""
+    records: list[Record] = []
+    for _, item in partition.items():
+        if not isinstance(item, Record):
+            raise InputError(f"{item.where}: the input changed while it was being read")
+        records.append(item)
+    return records

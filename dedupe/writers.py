@@ -47,6 +47,20 @@ def _open_compressed(path: Path) -> _ByteSink:
     return path.open("wb")
 
 
+def render_line(record: Record, text: str, text_field: str) -> bytes:
+    """The output JSON Lines line of ``record`` with ``text`` in ``text_field``."""
+    if record.line is not None:
+        # Splice the new text into the line as read: other fields keep
+        # their spelling (numbers, escapes, key order, spacing).
+        line = record.line if text == record.text else replace_field(record.line, text_field, text)
+        line = line if line.endswith("\n") else line + "\n"
+    else:
+        fields = dict(record.fields or {})
+        fields[text_field] = text
+        line = json.dumps(fields, ensure_ascii=False) + "\n"
+    return line.encode("utf-8")
+
+
 class JsonlWriter:
     """One output file per input file, compressed as the input was."""
 
@@ -55,16 +69,11 @@ class JsonlWriter:
         self._files = [_open_compressed(out_dir / name) for name in names]
 
     def write(self, record: Record, text: str) -> None:
-        if record.line is not None:
-            # Splice the new text into the line as read: other fields keep
-            # their spelling (numbers, escapes, key order, spacing).
-            line = replace_field(record.line, self._text_field, text)
-            line = line if line.endswith("\n") else line + "\n"
-        else:
-            fields = dict(record.fields or {})
-            fields[self._text_field] = text
-            line = json.dumps(fields, ensure_ascii=False) + "\n"
-        self._files[record.source].write(line.encode("utf-8"))
+        self._files[record.source].write(render_line(record, text, self._text_field))
+
+    def write_rendered(self, source: int, lines: bytes) -> None:
+        """Lines made by :func:`render_line` for input file ``source``."""
+        self._files[source].write(lines)
 
     def close(self) -> None:
         for file in self._files:

@@ -9,7 +9,8 @@ import itertools
 import json
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ from dedupe.errors import InputError, OutputError
 from dedupe.groups import KeepPolicy
 from dedupe.neardups import NearDupOptions, document_shingles, sorted_jaccard
 from dedupe.normalize import normalize
-from dedupe.readers import Item, JsonlSource, RecordsSource, open_source
+from dedupe.readers import Item, JsonlSource, Partition, RecordsSource, open_source
 from dedupe.shingles import ShingleOptions, shingle_set
 from dedupe.verify import jaccard
 
@@ -456,37 +457,83 @@ def test_bad_records_are_skipped_and_counted(tmp_path: Path) -> None:
 # ---- atomic output ----
 
 
-class Interrupted:
-    """A JSON Lines source interrupted (as by Ctrl-C) on every third reading."""
+@dataclass(frozen=True)
+class Watched:
+    """A partition whose every reading is told to its source first."""
 
-    def __init__(self, source: JsonlSource) -> None:
+    inner: Partition
+    counter: Watching
+
+    @property
+    def source(self) -> int:
+        return self.inner.source
+
+    @property
+    def holds_data(self) -> bool:
+        return self.inner.holds_data
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        self.counter.readings += 1
+        self.counter.on_reading(self.counter.readings)
+        return self.inner.items()
+
+    def only(self, positions: Sequence[int]) -> Watched:
+        return Watched(self.inner.only(positions), self.counter)
+
+
+class Watching:
+    """A JSON Lines source that calls ``on_reading(n)`` before the n-th
+    reading of any of its partitions (serial runs only)."""
+
+    def __init__(self, source: JsonlSource, on_reading: Callable[[int], None]) -> None:
         self.inner = source
         self.format = source.format
         self.text_field = source.text_field
         self.names = source.names
         self.paths = source.paths
         self.readings = 0
+        self.on_reading = on_reading
 
     def __iter__(self) -> Iterator[Item]:
-        self.readings += 1
-        for n, item in enumerate(self.inner):
-            if self.readings % 3 == 0 and n == 50:
-                raise KeyboardInterrupt
-            yield item
+        raise AssertionError("a corpus run reads partitions")
+
+    def partitions(self, size: int) -> Iterator[Watched]:
+        for partition in self.inner.partitions(size):
+            yield Watched(partition, self)
+
+
+def interrupt_at(trip: int) -> Callable[[int], None]:
+    """Raise KeyboardInterrupt (as Ctrl-C would) on the ``trip``-th reading."""
+
+    def on_reading(n: int) -> None:
+        if n == trip:
+            raise KeyboardInterrupt
+
+    return on_reading
 
 
 def test_an_interrupted_run_leaves_no_output_that_looks_complete(tmp_path: Path) -> None:
     records = planted()[0]
     source = open_source([corpus_file(tmp_path, records)], id_field="id")
     assert isinstance(source, JsonlSource)
-    write_corpus(source, tmp_path / "out", options=SERIAL)
+    options = CorpusOptions(workers=1, chunk_size=16)
+    counted = Watching(source, interrupt_at(0))
+    write_corpus(counted, tmp_path / "out", options=options)
     before = outputs(tmp_path / "out")
-    interrupted = Interrupted(source)
+    # The last reading is the last partition of the output pass, after the
+    # other partitions' output has been written.
+    assert counted.readings > 2 * len(list(source.partitions(16)))
     with pytest.raises(KeyboardInterrupt):
-        write_corpus(interrupted, tmp_path / "new", options=SERIAL)
+        write_corpus(
+            Watching(source, interrupt_at(counted.readings)), tmp_path / "new", options=options
+        )
     with pytest.raises(KeyboardInterrupt):
-        write_corpus(interrupted, tmp_path / "out", options=SERIAL, overwrite=True)
-    assert interrupted.readings == 6
+        write_corpus(
+            Watching(source, interrupt_at(counted.readings)),
+            tmp_path / "out",
+            options=options,
+            overwrite=True,
+        )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl", "out"]
     assert outputs(tmp_path / "out") == before
     with pytest.raises(OutputError, match="already exists"):
@@ -573,39 +620,24 @@ def test_corpus_is_a_dedupe_command(tmp_path: Path) -> None:
     assert "corpus" in CliRunner().invoke(main, ["--help"]).output
 
 
-class Watching:
-    """A source that lists the files under a directory on its second reading."""
-
-    def __init__(self, source: JsonlSource, directory: Path) -> None:
-        self.inner = source
-        self.format = source.format
-        self.text_field = source.text_field
-        self.names = source.names
-        self.paths = source.paths
-        self.directory = directory
-        self.readings = 0
-        self.seen: list[str] = []
-
-    def __iter__(self) -> Iterator[Item]:
-        self.readings += 1
-        if self.readings == 2:
-            self.seen = sorted(p.name for p in self.directory.rglob("*") if p.is_file())
-        yield from self.inner
-
-
 def test_band_keys_spill_under_the_tmp_dir_and_are_removed(tmp_path: Path) -> None:
     spill = tmp_path / "spill"
     spill.mkdir()
     source = open_source([corpus_file(tmp_path, planted()[0])], id_field="id")
     assert isinstance(source, JsonlSource)
-    watching = Watching(source, spill)
+    seen: list[str] = []
+    partitions = len(list(source.partitions(256)))
+
+    def listing(n: int) -> None:
+        # The first reading after the read pass: every spill file is written.
+        if n == partitions + 1:
+            seen.extend(sorted(p.name for p in spill.rglob("*") if p.is_file()))
+
     options = CorpusOptions(workers=1, tmp_dir=spill)
-    write_corpus(watching, tmp_path / "out", options=options)
+    write_corpus(Watching(source, listing), tmp_path / "out", options=options)
     bands = NearDupOptions().band_choice().bands
-    assert [n for n in watching.seen if n.startswith("band-")] == [
-        f"band-{b:03d}.u64" for b in range(bands)
-    ]
-    assert "paragraph-keys.u64" in watching.seen
+    assert [n for n in seen if n.startswith("band-")] == [f"band-{b:03d}.u64" for b in range(bands)]
+    assert "paragraph-keys.u64" in seen
     assert list(spill.iterdir()) == []
 
 

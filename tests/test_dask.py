@@ -282,18 +282,19 @@ def test_an_input_gone_between_passes_is_an_input_error(client: Client, tmp_path
     path = corpus_file(tmp_path, planted()[0])
     source = open_source([path], id_field="id")
 
-    class Vanishing:
-        format, text_field, names, paths = source.format, "text", source.names, source.paths
-        readings = 0
+    class Unlinking:
+        """Removes the input once the read pass is over: the workers that
+        read the candidates' partitions find it gone."""
 
-        def __iter__(self) -> Iterator[Any]:
-            self.readings += 1
-            if self.readings == 2:
-                path.unlink()
-            yield from source
+        def start(self, stage: str, total: int | None) -> None:
+            if stage != "read":
+                path.unlink(missing_ok=True)
 
-    with pytest.raises(InputError, match=r"in\.jsonl: cannot open"):
-        write_corpus(Vanishing(), tmp_path / "out", executor=DaskExecutor(client))  # type: ignore[arg-type]
+        def advance(self, count: int) -> None:
+            return None
+
+    with pytest.raises(InputError, match=r"in\.jsonl: cannot read: No such file"):
+        write_corpus(source, tmp_path / "out", executor=DaskExecutor(client), progress=Unlinking())
     assert not (tmp_path / "out").exists()
 
 
