@@ -1,14 +1,17 @@
 """Signatures straight from code points in one compiled pass (numba), for
 the ``fast`` extra.
 
-:mod:`dedupe.minhash` imports this module only for large batches. From the
-NFKC, case-folded text (:func:`dedupe.normalize.fold`) it does the rest of
+:mod:`dedupe.minhash` imports this module only for large batches (or
+long-lived workers). From the NFKC, case-folded text
+(:func:`dedupe.normalize.fold`) it does the rest of
 :func:`dedupe.normalize.normalize` (URLs made one token, punctuation to a
 space, format characters dropped, whitespace collapsed), cuts tokens as
 :func:`dedupe.normalize.tokens` does, hashes word shingles as
-:mod:`dedupe.shingles` does and keeps the MinHash minimums, without building
-a string. Texts whose keys have fewer tokens than the n-gram size are left
-to the caller (they take character shingles). The tests hold this module to
+:mod:`dedupe.shingles` does and keeps the MinHash minimums
+(:func:`sign_points`) or the shingle hashes themselves
+(:func:`shingle_points`, for exact verification), without building a
+string. Texts whose keys have fewer tokens than the n-gram size are left to
+the caller (they take character shingles). The tests hold this module to
 the plain path.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 import numba
 import numpy as np
@@ -47,6 +51,7 @@ Points = npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
 Offsets = npt.NDArray[np.int64]
 Kinds = npt.NDArray[np.uint8]
 Signatures = npt.NDArray[np.uint32]
+Hashes = npt.NDArray[np.uint64]
 
 
 def _kind(point: int) -> int:
@@ -139,20 +144,18 @@ def _mark_urls(
     return found
 
 
-def _push(
+def _shingle_hash(
     poly: np.uint64,
     power: np.uint64,
     length: int,
-    count: int,
     ring_poly: npt.NDArray[np.uint64],
     ring_power: npt.NDArray[np.uint64],
     ring_len: npt.NDArray[np.int64],
-    mixed: Signatures,
-) -> int:
-    """Add a token (its ``poly``, ``P**length`` and length); once ``ngram``
-    tokens are held, store the pre-mixed 32-bit hash of the shingle they end
-    in ``mixed[count + 1 - ngram]``. Returns the new token count."""
-    # The ring holds the last tokens oldest first; shifting beats a modulo.
+) -> np.uint64:
+    """Add a token (its ``poly``, ``P**length`` and length) to the ring of
+    the last ``ngram`` tokens, oldest first, and return the 64-bit hash of
+    the shingle they make (meaningful once ``ngram`` tokens were added)."""
+    # Shifting beats a modulo.
     ngram = ring_poly.shape[0]
     for s in range(ngram - 1):
         ring_poly[s] = ring_poly[s + 1]
@@ -161,8 +164,6 @@ def _push(
     ring_poly[ngram - 1] = poly
     ring_power[ngram - 1] = power
     ring_len[ngram - 1] = length
-    if count + 1 < ngram:
-        return count + 1
     # poly(t + " " + rest) = poly(t) + P**len(t) * (32 + P * poly(rest))
     acc = poly
     total = length
@@ -175,16 +176,21 @@ def _push(
     h ^= h >> _S33
     h *= _M2
     h ^= h >> _S33
-    # fmix32 of the low half; numba widens uint32 products, so each step is
-    # cut back to 32 bits.
+    hashed: np.uint64 = h
+    return hashed
+
+
+def _premix(h: np.uint64) -> np.uint32:
+    """fmix32 of the low half of a shingle hash: what the MinHash permutes."""
+    # numba widens uint32 products, so each step is cut back to 32 bits.
     m = h & _LOW32
     m ^= m >> np.uint64(16)
     m = (m * np.uint64(0x85EBCA6B)) & _LOW32
     m ^= m >> np.uint64(13)
     m = (m * np.uint64(0xC2B2AE35)) & _LOW32
     m ^= m >> np.uint64(16)
-    mixed[count + 1 - ngram] = np.uint32(m)
-    return count + 1
+    mixed: np.uint32 = np.uint32(m)
+    return mixed
 
 
 def _min_into(mixed: Signatures, a: Signatures, b: Signatures, row: Signatures) -> None:
@@ -206,7 +212,95 @@ def _min_into(mixed: Signatures, a: Signatures, b: Signatures, row: Signatures) 
             row[k] = min(row[k], np.uint32(a[k] * h + b[k]))
 
 
-def _sign_points(
+def _make_scan(wide: bool) -> Callable[..., npt.NDArray[np.int64]]:
+    """The compiled pass over texts: with ``wide``, it writes the 64-bit
+    shingle hashes of every text into ``hashes``, text after text; without,
+    it folds the MinHash of text ``t`` into ``out[t]``. (Two compiled
+    functions: the choice is made once, not per shingle.)"""
+    dtype = np.uint64 if wide else np.uint32
+
+    def scan(
+        points: Points,
+        starts: Offsets,
+        table: Kinds,
+        ngram: int,
+        a: Signatures,
+        b: Signatures,
+        out: Signatures,
+        hashes: Hashes,
+    ) -> npt.NDArray[np.int64]:
+        counts = np.zeros(len(starts) - 1, dtype=np.int64)
+        ring_poly = np.zeros(ngram, dtype=np.uint64)
+        ring_power = np.zeros(ngram, dtype=np.uint64)
+        ring_len = np.zeros(ngram, dtype=np.int64)
+        longest = int(np.max(np.diff(starts))) if len(starts) > 1 else 0
+        in_url = np.zeros(longest, dtype=np.bool_)
+        found: npt.NDArray[Any] = np.empty(longest, dtype=dtype)
+        written = 0
+        for t in range(len(starts) - 1):
+            start = starts[t]
+            end = starts[t + 1]
+            url_text = _mark_urls(points, start, end, table, in_url)
+            count = 0
+            poly = np.uint64(0)
+            power = _ONE
+            length = 0
+            for j in range(start, end + 1):
+                kind = SPACE
+                if j < end:
+                    c = points[j]
+                    kind = table[c]
+                    if kind == WORD:
+                        poly += np.uint64(c) * power
+                        power *= _P
+                        length += 1
+                        continue
+                    if kind == FORMAT or (kind == PUNCT and url_text and in_url[j - start]):
+                        continue
+                # A token ends here: a word (if any), then an unspaced character.
+                for token in range(2):
+                    if token == 0 and length:
+                        h = _shingle_hash(poly, power, length, ring_poly, ring_power, ring_len)
+                    elif token == 1 and kind == UNSPACED:
+                        h = _shingle_hash(np.uint64(c), _P, 1, ring_poly, ring_power, ring_len)
+                    else:
+                        continue
+                    count += 1
+                    if count >= ngram:
+                        found[count - ngram] = h if wide else _premix(h)
+                poly = np.uint64(0)
+                power = _ONE
+                length = 0
+            counts[t] = count
+            if url_text:
+                in_url[: end - start] = False
+            shingles = max(count - ngram + 1, 0)
+            if wide:
+                hashes[written : written + shingles] = found[:shingles]
+                written += shingles
+            else:
+                _min_into(found[:shingles], a, b, out[t])
+        return counts
+
+    return _jit(scan)
+
+
+_jit = numba.njit(cache=True, nogil=True)
+_inline = numba.njit(cache=True, nogil=True, inline="always")
+_is_scheme = _inline(_is_scheme)
+_mark_urls = _jit(_mark_urls)
+_shingle_hash = _inline(_shingle_hash)
+_premix = _inline(_premix)
+_min_into = _jit(_min_into)
+_sign_scan = _make_scan(wide=False)
+_hash_scan = _make_scan(wide=True)
+
+_NO_HASHES = np.empty(0, dtype=np.uint64)
+_NO_ROWS = np.empty((0, 0), dtype=np.uint32)
+_NO_PERMUTATION = np.empty(0, dtype=np.uint32)
+
+
+def sign_points(
     points: Points,
     starts: Offsets,
     table: Kinds,
@@ -215,56 +309,21 @@ def _sign_points(
     b: Signatures,
     out: Signatures,
 ) -> npt.NDArray[np.int64]:
-    """Fold into ``out[t]`` the word shingles of text ``t`` (``points[starts[t] :
-    starts[t + 1]]``, NFKC and case folded); return each text's token count."""
-    counts = np.zeros(len(starts) - 1, dtype=np.int64)
-    ring_poly = np.zeros(ngram, dtype=np.uint64)
-    ring_power = np.zeros(ngram, dtype=np.uint64)
-    ring_len = np.zeros(ngram, dtype=np.int64)
-    longest = int(np.max(np.diff(starts))) if len(starts) > 1 else 0
-    in_url = np.zeros(longest, dtype=np.bool_)
-    mixed = np.empty(longest, dtype=np.uint32)
-    for t in range(len(starts) - 1):
-        start = starts[t]
-        end = starts[t + 1]
-        url_text = _mark_urls(points, start, end, table, in_url)
-        count = 0
-        poly = np.uint64(0)
-        power = _ONE
-        length = 0
-        for j in range(start, end + 1):
-            kind = SPACE
-            if j < end:
-                c = points[j]
-                kind = table[c]
-                if kind == WORD:
-                    poly += np.uint64(c) * power
-                    power *= _P
-                    length += 1
-                    continue
-                if kind == FORMAT or (kind == PUNCT and url_text and in_url[j - start]):
-                    continue
-            if length:
-                count = _push(poly, power, length, count, ring_poly, ring_power, ring_len, mixed)
-                poly = np.uint64(0)
-                power = _ONE
-                length = 0
-            if kind == UNSPACED:
-                count = _push(np.uint64(c), _P, 1, count, ring_poly, ring_power, ring_len, mixed)
-        counts[t] = count
-        if url_text:
-            in_url[: end - start] = False
-        _min_into(mixed[: max(count - ngram + 1, 0)], a, b, out[t])
-    return counts
+    """Fold into ``out[t]`` the MinHash of the word shingles of text ``t``
+    (``points[starts[t] : starts[t + 1]]``, NFKC and case folded); return
+    each text's token count."""
+    return _sign_scan(points, starts, table, ngram, a, b, out, _NO_HASHES)
 
 
-_jit = numba.njit(cache=True, nogil=True)
-_inline = numba.njit(cache=True, nogil=True, inline="always")
-_is_scheme = _inline(_is_scheme)
-_mark_urls = _jit(_mark_urls)
-_push = _inline(_push)
-_min_into = _jit(_min_into)
-sign_points: Callable[
-    [Points, Offsets, Kinds, int, Signatures, Signatures, Signatures],
-    npt.NDArray[np.int64],
-] = _jit(_sign_points)
+def shingle_points(
+    points: Points, starts: Offsets, table: Kinds, ngram: int
+) -> tuple[Hashes, npt.NDArray[np.int64]]:
+    """The 64-bit word shingle hashes of every text (as
+    :func:`dedupe.shingles.key_shingle_hashes` makes them from the text's
+    key), text after text, and each text's token count."""
+    hashes = np.empty(max(len(points), 1), dtype=np.uint64)
+    counts = _hash_scan(
+        points, starts, table, ngram, _NO_PERMUTATION, _NO_PERMUTATION, _NO_ROWS, hashes
+    )
+    used = int(np.maximum(counts - ngram + 1, 0).sum())
+    return hashes[:used], counts

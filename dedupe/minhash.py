@@ -47,6 +47,9 @@ DEFAULT_NUM_PERM = 128
 DEFAULT_SEED = 1
 DEFAULT_NGRAM = 5
 EMPTY = np.uint32(0xFFFFFFFF)
+# Code points: uint8 for ASCII text, uint32 otherwise.
+Points = npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
+_NO_SHINGLES = np.empty(0, dtype=np.uint64)
 # Shingles per numpy chunk: the (shingles, num_perm) product stays in cache.
 _CHUNK_ROWS = 1 << 12
 # Below this many characters in a batch, numpy is fast enough and loading
@@ -265,20 +268,19 @@ def _sign_texts(
     return _sign(key_shingle_hashes(keys, shingling), len(keys), options)
 
 
-def _sign_compiled(
-    compiled: ModuleType, texts: list[str], shingling: ShingleOptions, options: SignatureOptions
-) -> Signatures:
-    from dedupe.normalize import fold, normalize
-    from dedupe.shingles import key_shingle_hashes
+def _point_groups(
+    texts: Sequence[str],
+) -> Iterator[tuple[npt.NDArray[np.int64], Points, npt.NDArray[np.int64]]]:
+    """The NFKC, case-folded code points of the texts, ASCII texts and the
+    others apart: ``(rows, points, starts)``, text ``rows[k]`` being
+    ``points[starts[k] : starts[k + 1]]``."""
+    from dedupe.normalize import fold
 
-    a, b = permutations(options.num_perm, options.seed)
-    out = np.empty((len(texts), options.num_perm), dtype=np.uint32)
-    counts = np.zeros(len(texts), dtype=np.int64)
     ascii = np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
     for rows in (np.flatnonzero(ascii), np.flatnonzero(~ascii)):
         if not len(rows):
             continue
-        points: npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
+        points: Points
         if ascii[rows[0]]:
             # ASCII text is already NFKC, and case folds to lower case.
             parts = [texts[i] for i in rows.tolist()]
@@ -288,6 +290,19 @@ def _sign_compiled(
             points = np.frombuffer("".join(parts).encode("utf-32-le"), dtype=np.uint32)
         starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in parts], out=starts[1:])
+        yield rows, points, starts
+
+
+def _sign_compiled(
+    compiled: ModuleType, texts: list[str], shingling: ShingleOptions, options: SignatureOptions
+) -> Signatures:
+    from dedupe.normalize import normalize
+    from dedupe.shingles import key_shingle_hashes
+
+    a, b = permutations(options.num_perm, options.seed)
+    out = np.empty((len(texts), options.num_perm), dtype=np.uint32)
+    counts = np.zeros(len(texts), dtype=np.int64)
+    for rows, points, starts in _point_groups(texts):
         part = np.full((len(rows), options.num_perm), EMPTY, dtype=np.uint32)
         counts[rows] = compiled.sign_points(
             points, starts, compiled.kinds(points), shingling.size, a, b, part
@@ -299,6 +314,47 @@ def _sign_compiled(
         keys = [normalize(texts[i]) for i in short.tolist()]
         out[short] = _sign(key_shingle_hashes(keys, shingling), len(keys), options)
     return out
+
+
+def text_shingle_sets(
+    texts: Sequence[str], shingling: ShingleOptions
+) -> list[npt.NDArray[np.uint64]]:
+    """The shingle set of each whole text as a sorted uint64 array: the
+    hashes of ``shingle_strings(normalize(text))``, the sets the signatures
+    are made from. Uses the compiled pass when it is loaded
+    (:func:`use_compiled`)."""
+    from dedupe.normalize import normalize
+    from dedupe.shingles import key_shingle_hashes
+
+    sets: list[npt.NDArray[np.uint64]] = [_NO_SHINGLES] * len(texts)
+    rest = range(len(texts))
+    compiled = _compiled() if "dedupe._minhash_numba" in sys.modules else None
+    if compiled is not None:
+        counts = np.zeros(len(texts), dtype=np.int64)
+        for rows, points, starts in _point_groups(texts):
+            hashes, counts[rows] = compiled.shingle_points(
+                points, starts, compiled.kinds(points), shingling.size
+            )
+            ends = np.cumsum(np.maximum(counts[rows] - shingling.size + 1, 0))
+            for row, part in zip(rows.tolist(), np.split(hashes, ends[:-1]), strict=True):
+                sets[row] = np.unique(part)
+        # Keys with too few tokens for one word shingle take character shingles.
+        rest = np.flatnonzero((counts > 0) & (counts < shingling.size)).tolist()
+    keys = [normalize(texts[i]) for i in rest]
+    if keys:
+        found = key_shingle_hashes(keys, shingling)
+        by_owner = np.argsort(found.owners, kind="stable")
+        bounds = np.cumsum(np.bincount(found.owners, minlength=len(keys)))[:-1]
+        for row, part in zip(rest, np.split(found.hashes[by_owner], bounds), strict=True):
+            sets[row] = np.unique(part)
+    return sets
+
+
+def use_compiled() -> bool:
+    """Load the compiled signer now, if the ``fast`` extra is installed, so
+    that every later call in this process uses it whatever its size (for a
+    long-lived worker signing small batches). True if it is loaded."""
+    return _compiled() is not None
 
 
 @lru_cache(maxsize=1)

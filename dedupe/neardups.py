@@ -31,9 +31,8 @@ from dedupe.candidates import (
     star_pairs,
 )
 from dedupe.errors import OptionsError
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures
-from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, key_shingle_hashes
+from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures, text_shingle_sets
+from dedupe.shingles import ShingleOptions
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_NGRAM = 5
@@ -155,29 +154,22 @@ class ChunkShingles:
     sizes: npt.NDArray[np.int64]
 
 
-def _shingle_batch(keys: list[str], ngram: int) -> ChunkShingles:
-    if not keys:
-        return ChunkShingles(np.empty(0, _SHINGLE_DTYPE), np.empty(0, np.int64))
-    found = key_shingle_hashes(keys, ShingleOptions(size=ngram))
-    by_owner = np.argsort(found.owners, kind="stable")
-    counts = np.bincount(found.owners, minlength=len(keys))
-    # Each key's set, sorted and without repeats, in key order.
-    sets = [np.unique(part) for part in np.split(found.hashes[by_owner], np.cumsum(counts)[:-1])]
+def _shingle_batch(texts: list[str], ngram: int) -> ChunkShingles:
+    sets = text_shingle_sets(texts, ShingleOptions(size=ngram))
     sizes = np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets))
     return ChunkShingles(np.concatenate([np.empty(0, _SHINGLE_DTYPE), *sets]), sizes)
 
 
 def shingle_chunk(task: ShingleTask) -> ChunkShingles:
     """The shingle set of each whole text, as :func:`dedupe.minhash.signatures`
-    sees it (``shingle_set(normalize(text))``), hashed a batch of keys at once
-    (batches of about a million characters bound the memory)."""
+    sees it (``shingle_set(normalize(text))``), hashed a batch of texts at
+    once (batches of about a million characters bound the memory)."""
     parts: list[ChunkShingles] = []
     batch: list[str] = []
     chars = 0
     for text in task.texts:
-        key = normalize(text)
-        batch.append(key)
-        chars += len(key)
+        batch.append(text)
+        chars += len(text)
         if chars >= _BATCH_CHARS:
             parts.append(_shingle_batch(batch, task.ngram))
             batch, chars = [], 0

@@ -22,6 +22,7 @@ from dedupe.minhash import (
     jaccard_estimate,
     sign_hashes,
     signatures,
+    text_shingle_sets,
     to_lean_minhash,
 )
 from dedupe.normalize import normalize
@@ -76,6 +77,21 @@ def test_signatures_equal_plain_path(
     np.testing.assert_array_equal(got, want)
 
 
+def plain_sets(batch: list[str], ngram: int) -> list[list[int]]:
+    return [sorted(shingle_set(normalize(t), ShingleOptions(size=ngram))) for t in batch]
+
+
+def shingle_sets(batch: list[str], ngram: int) -> list[list[int]]:
+    return [s.tolist() for s in text_shingle_sets(batch, ShingleOptions(size=ngram))]
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=SHARED_FIXTURE)
+@given(batch=st.lists(texts, max_size=6), ngram=st.integers(min_value=1, max_value=6))
+def test_shingle_sets_equal_plain_path(path: str, batch: list[str], ngram: int) -> None:
+    assert minhash.use_compiled() is (path == "compiled")
+    assert shingle_sets(batch, ngram) == plain_sets(batch, ngram)
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=SHARED_FIXTURE)
 @given(batch=st.lists(texts, min_size=1, max_size=4), seed=st.sampled_from([1, 7]))
 def test_rows_are_datasketch_hashvalues(path: str, batch: list[str], seed: int) -> None:
@@ -92,6 +108,8 @@ def test_real_text_through_both_paths(path: str) -> None:
     got = signatures(batch)
     for row, text in zip(got, batch, strict=True):
         assert row.tolist() == datasketch_row(text, num_perm=128, ngram=5, seed=1)
+    minhash.use_compiled()
+    assert shingle_sets(batch, 5) == plain_sets(batch, 5)
 
 
 @pytest.mark.parametrize(
@@ -128,6 +146,8 @@ def test_url_edges_through_both_paths(path: str, url: str, template: str) -> Non
     text = template.format(url)
     row = signatures([text], num_perm=16, ngram=3).tolist()[0]
     assert row == datasketch_row(text, num_perm=16, ngram=3, seed=1)
+    minhash.use_compiled()
+    assert shingle_sets([text], 3) == plain_sets([text], 3)
 
 
 def test_lean_minhash_goes_into_datasketch_lsh() -> None:
