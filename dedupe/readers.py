@@ -381,16 +381,77 @@ class TextFiles:
         )
 
 
+def _row_items(
+    rows: Iterable[Mapping[str, Any]],
+    positions: Sequence[int],
+    *,
+    source: int,
+    label: str | None,
+    first_row: int,
+    text_field: str,
+    id_field: str | None,
+) -> Iterator[tuple[int, Item]]:
+    for position, fields in zip(positions, rows, strict=True):
+        row = first_row + position
+        if label is None:
+            default_id, where = str(row), f"record {row}"
+        else:
+            default_id = where = f"{label}:row {row + 1}"
+        item = _record(
+            fields,
+            text_field=text_field,
+            id_field=id_field,
+            default_id=default_id,
+            source=source,
+            where=where,
+        )
+        yield position, item
+
+
 @dataclass(frozen=True, slots=True)
 class Rows:
-    """Records as mappings: rows ``first_row + positions[k]`` (0-based) of a
-    Parquet file (``label`` its path) or of a caller's records (``label``
-    ``None``: the default id is the position in the input)."""
+    """A caller's records: rows ``first_row + positions[k]`` (0-based); the
+    default id is the row number."""
 
-    source: int
-    label: str | None
     first_row: int
     rows: tuple[Mapping[str, Any], ...]
+    positions: tuple[int, ...]
+    text_field: str = DEFAULT_TEXT_FIELD
+    id_field: str | None = None
+    source: int = 0
+
+    @property
+    def holds_data(self) -> bool:
+        return True
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        return _row_items(
+            self.rows,
+            self.positions,
+            source=self.source,
+            label=None,
+            first_row=self.first_row,
+            text_field=self.text_field,
+            id_field=self.id_field,
+        )
+
+    def only(self, positions: Sequence[int]) -> Rows:
+        at = {p: k for k, p in enumerate(self.positions)}
+        return replace(
+            self, rows=tuple(self.rows[at[p]] for p in positions), positions=tuple(positions)
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class ArrowRows:
+    """Rows ``first_row + positions[k]`` (0-based) of a Parquet file, as an
+    Arrow record batch (decoded to Python values only where it is read); the
+    default id is ``<file>:row <n>`` (1-based)."""
+
+    source: int
+    label: str
+    first_row: int
+    batch: Any
     positions: tuple[int, ...]
     text_field: str = DEFAULT_TEXT_FIELD
     id_field: str | None = None
@@ -400,27 +461,22 @@ class Rows:
         return True
 
     def items(self) -> Iterator[tuple[int, Item]]:
-        for position, fields in zip(self.positions, self.rows, strict=True):
-            row = self.first_row + position
-            if self.label is None:
-                default_id, where = str(row), f"record {row}"
-            else:
-                default_id = where = f"{self.label}:row {row + 1}"
-            item = _record(
-                fields,
-                text_field=self.text_field,
-                id_field=self.id_field,
-                default_id=default_id,
-                source=self.source,
-                where=where,
-            )
-            yield position, item
-
-    def only(self, positions: Sequence[int]) -> Rows:
-        at = {p: k for k, p in enumerate(self.positions)}
-        return replace(
-            self, rows=tuple(self.rows[at[p]] for p in positions), positions=tuple(positions)
+        return _row_items(
+            self.batch.to_pylist(),
+            self.positions,
+            source=self.source,
+            label=self.label,
+            first_row=self.first_row,
+            text_field=self.text_field,
+            id_field=self.id_field,
         )
+
+    def only(self, positions: Sequence[int]) -> ArrowRows:
+        import pyarrow as pa
+
+        at = {p: k for k, p in enumerate(self.positions)}
+        rows = pa.array([at[p] for p in positions], type=pa.int64())
+        return replace(self, batch=self.batch.take(rows), positions=tuple(positions))
 
 
 # ---- sources ----
@@ -541,17 +597,16 @@ class ParquetSource:
                 raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
             first = 0
             for batch in reader.iter_batches(batch_size=size):
-                rows = tuple(batch.to_pylist())
-                yield Rows(
+                yield ArrowRows(
                     source,
                     str(path),
                     first,
-                    rows,
-                    tuple(range(len(rows))),
+                    batch,
+                    tuple(range(batch.num_rows)),
                     self.text_field,
                     self.id_field,
                 )
-                first += len(rows)
+                first += batch.num_rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -573,9 +628,7 @@ class RecordsSource:
         records = iter(self.records)
         first = 0
         while rows := tuple(islice(records, size)):
-            yield Rows(
-                0, None, first, rows, tuple(range(len(rows))), self.text_field, self.id_field
-            )
+            yield Rows(first, rows, tuple(range(len(rows))), self.text_field, self.id_field)
             first += len(rows)
 
 
