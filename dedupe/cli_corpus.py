@@ -35,6 +35,7 @@ from dedupe.groups import KeepPolicy
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from dedupe.neardups import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
 from dedupe.readers import open_source
+from dedupe.writers import is_url
 
 
 def format_band_choice(choice: BandChoice) -> str:
@@ -54,7 +55,7 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
-def summary_table(summary: CorpusSummary, out_dir: Path) -> Table:
+def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
     table = Table(title=f"dedupe corpus -> {out_dir}", show_header=False)
     table.add_column("what")
     table.add_column("value", justify="right")
@@ -145,8 +146,8 @@ def cluster_executor(
     "out_dir",
     metavar="OUT_DIR",
     required=True,
-    type=click.Path(path_type=Path),
-    help="Output directory (written beside it, renamed when complete).",
+    help="Output directory (written beside it, renamed when complete), or an "
+    "fsspec URL such as s3://bucket/out (uploaded when complete, summary.json last).",
 )
 @click.option(
     "--field", default="text", show_default=True, help="Text field of JSON/Parquet records."
@@ -246,7 +247,7 @@ def cluster_executor(
 @click.option("-q", "--quiet", is_flag=True, help="No band choice, progress or summary on stderr.")
 def corpus(
     inputs: Sequence[str],
-    out_dir: Path,
+    out_dir: str,
     field: str,
     id_field: str | None,
     threshold: float,
@@ -280,6 +281,7 @@ def corpus(
     console = Console(stderr=True)
     if scheduler is not None and dask_mode is not None:
         raise click.UsageError("give --scheduler or --dask local, not both")
+    out: Path | str = out_dir if is_url(out_dir) else Path(out_dir)
     try:
         options = CorpusOptions(
             near_dups=None
@@ -305,7 +307,7 @@ def corpus(
                 with RichProgress(console).shown() as progress:
                     summary = write_corpus(
                         source,
-                        out_dir,
+                        out,
                         options=options,
                         overwrite=overwrite,
                         progress=progress,
@@ -313,7 +315,7 @@ def corpus(
                     )
             else:
                 summary = write_corpus(
-                    source, out_dir, options=options, overwrite=overwrite, executor=executor
+                    source, out, options=options, overwrite=overwrite, executor=executor
                 )
     except DedupeError as exc:
         raise OneLineError(str(exc)) from None

@@ -79,7 +79,7 @@ from dedupe.neardups import (
     verify_chunk,
 )
 from dedupe.readers import BadRecord, Partition, Record, RecordsSource, Source, records_of
-from dedupe.writers import JsonlWriter, open_writer, render_line
+from dedupe.writers import JsonlWriter, RemoteDir, is_url, open_writer, render_line
 
 DEFAULT_CHUNK_SIZE = 256
 _NO_KEYS = np.empty(0, np.uint64)
@@ -917,7 +917,7 @@ def _fresh_dir(parent: Path, name: str, suffix: str) -> Path:
 
 def write_corpus(
     source: Source,
-    out_dir: Path,
+    out_dir: Path | str,
     *,
     options: CorpusOptions | None = None,
     overwrite: bool = False,
@@ -931,7 +931,22 @@ def write_corpus(
     Everything is written to a hidden temporary directory beside ``out_dir``
     and renamed to it at the end, so an interrupted run leaves no
     ``out_dir`` (and an existing one, with ``overwrite``, stays as it was).
+    An fsspec URL (``s3://bucket/out``) is written locally first (under the
+    options' ``tmp_dir``) and uploaded at the end (:class:`RemoteDir`).
     """
+    if is_url(out_dir):
+        remote = RemoteDir(str(out_dir))
+        if remote.exists() and not overwrite:
+            raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
+        tmp_dir = options.tmp_dir if options is not None else None
+        with tempfile.TemporaryDirectory(prefix="dedupe-output-", dir=tmp_dir) as staging:
+            local = Path(staging) / "out"
+            summary = write_corpus(
+                source, local, options=options, progress=progress, executor=executor
+            )
+            remote.upload(local, overwrite=overwrite)
+        return summary
+    out_dir = Path(out_dir)
     if out_dir.exists() and not overwrite:
         raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
     if out_dir.exists() and not out_dir.is_dir():

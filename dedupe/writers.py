@@ -141,3 +141,54 @@ def open_writer(source: Source, out_dir: Path) -> CorpusWriter:
         return JsonlWriter(out_dir, source.names, source.text_field)
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+
+
+def is_url(place: str | Path) -> bool:
+    """Whether an output place names an fsspec URL (``s3://bucket/out``)."""
+    return isinstance(place, str) and "://" in place
+
+
+class RemoteDir:
+    """An output directory at an fsspec URL (``s3://``, ``gs://``,
+    ``file://``...); needs fsspec and the filesystem's package.
+
+    Object stores have no rename, so the output is made in a local directory
+    and uploaded at the end, ``summary.json`` last: a directory without it
+    is not a finished output.
+    """
+
+    def __init__(self, url: str) -> None:
+        try:
+            import fsspec
+        except ImportError:
+            raise OutputError(
+                f"{url}: writing to URLs needs fsspec (pip install 'dedupe-text[dask]')"
+            ) from None
+        try:
+            self._fs, self._path = fsspec.core.url_to_fs(url)
+        except (ImportError, ValueError) as exc:
+            raise OutputError(f"{url}: cannot write: {exc}") from None
+        self.url = url
+
+    def exists(self) -> bool:
+        try:
+            return bool(self._fs.exists(self._path))
+        except OSError as exc:
+            raise OutputError(f"{self.url}: cannot write: {exc}") from None
+
+    def upload(self, local: Path, *, overwrite: bool) -> None:
+        """Copy the directory ``local`` to this URL (replacing what is there
+        with ``overwrite``), ``summary.json`` last."""
+        files = sorted(p for p in local.rglob("*") if p.is_file())
+        files.sort(key=lambda p: p.name == "summary.json")
+        try:
+            if self.exists():
+                if not overwrite:
+                    raise OutputError(f"{self.url}: already exists (use --overwrite to replace it)")
+                self._fs.rm(self._path, recursive=True)
+            for path in files:
+                target = f"{self._path.rstrip('/')}/{path.relative_to(local).as_posix()}"
+                self._fs.makedirs(target.rsplit("/", 1)[0], exist_ok=True)
+                self._fs.put_file(str(path), target)
+        except OSError as exc:
+            raise OutputError(f"{self.url}: cannot write: {exc}") from None

@@ -343,3 +343,43 @@ def test_inputs_as_fsspec_urls(cluster: LocalCluster, tmp_path: Path) -> None:
     assert missing.stderr == (
         "dedupe: error: memory://dedupe-test/gone.jsonl: no such file or directory\n"
     )
+
+
+def test_workers_read_url_inputs_and_the_output_goes_to_a_url(
+    cluster: LocalCluster, tmp_path: Path
+) -> None:
+    pytest.importorskip("fsspec")
+    records = planted()[0] + crawl()
+    plain = corpus_file(tmp_path, records, "in.jsonl")
+    local = CliRunner().invoke(
+        corpus, [str(plain), "-o", str(tmp_path / "local"), "-q", "--workers", "1"]
+    )
+    # An uncompressed input is read in byte ranges by the workers themselves.
+    url_in, url_out = f"file://{plain}", f"file://{tmp_path}/remote"
+    args = [url_in, "-o", url_out, "-q", "--scheduler", cluster.scheduler_address]
+    remote = CliRunner().invoke(corpus, args, catch_exceptions=False)
+    assert local.exit_code == remote.exit_code == 0, remote.output
+    expected = {
+        name: data.replace(str(plain).encode(), url_in.encode())
+        for name, data in outputs(tmp_path / "local").items()
+    }
+    assert outputs(tmp_path / "remote") == expected
+    assert (tmp_path / "remote" / "summary.json").exists()
+    again = CliRunner().invoke(corpus, args)
+    assert again.exit_code == 1
+    assert again.stderr == (
+        f"dedupe: error: {url_out}: already exists (use --overwrite to replace it)\n"
+    )
+    (tmp_path / "remote" / "stale.txt").write_text("from an earlier run")
+    replaced = CliRunner().invoke(corpus, [*args, "--overwrite"], catch_exceptions=False)
+    assert replaced.exit_code == 0
+    assert outputs(tmp_path / "remote") == expected
+
+
+def test_an_output_url_nobody_can_write_is_one_line(tmp_path: Path) -> None:
+    pytest.importorskip("fsspec")
+    path = corpus_file(tmp_path, planted()[0][:5])
+    result = CliRunner().invoke(corpus, [str(path), "-o", "nosuchscheme://x/out", "-q"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("dedupe: error: nosuchscheme://x/out: cannot write: ")
+    assert result.stderr.count("\n") == 1
