@@ -366,7 +366,7 @@ def test_workers_read_url_inputs_and_the_output_goes_to_a_url(
     assert outputs(tmp_path / "remote") == expected
     assert (tmp_path / "remote" / "summary.json").exists()
     again = CliRunner().invoke(corpus, args)
-    assert again.exit_code == 1
+    assert again.exit_code == 2
     assert again.stderr == (
         f"dedupe: error: {url_out}: already exists (use --overwrite to replace it)\n"
     )
@@ -380,6 +380,6 @@ def test_an_output_url_nobody_can_write_is_one_line(tmp_path: Path) -> None:
     pytest.importorskip("fsspec")
     path = corpus_file(tmp_path, planted()[0][:5])
     result = CliRunner().invoke(corpus, [str(path), "-o", "nosuchscheme://x/out", "-q"])
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("dedupe: error: nosuchscheme://x/out: cannot write: ")
     assert result.stderr.count("\n") == 1
