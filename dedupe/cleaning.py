@@ -136,7 +136,7 @@ class CleanResult:
 _BATCH_CHARS = 1 << 20
 
 
-def _shingle_sets(keys: Sequence[str], options: ShingleOptions) -> list[frozenset[int]]:
+def shingle_sets(keys: Sequence[str], options: ShingleOptions) -> list[frozenset[int]]:
     sets: list[frozenset[int]] = []
     start = 0
     while start < len(keys):
@@ -155,7 +155,7 @@ def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Uni
     keys = [normalize(p.text, fold_digits=options.fold_digits) for p in paragraphs]
     # Shingled in batches: per-call overhead, not hashing, dominates for the
     # short texts paragraphs are.
-    sets = _shingle_sets(keys, ShingleOptions(size=options.shingle_size))
+    sets = shingle_sets(keys, ShingleOptions(size=options.shingle_size))
     return [
         Unit(key, shingles, len(tokens(key)), len(p.text))
         for key, shingles, p in zip(keys, sets, paragraphs, strict=True)

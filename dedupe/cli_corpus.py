@@ -24,7 +24,12 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from dedupe.boilerplate import DEFAULT_MIN_DOCS, DEFAULT_MIN_SHARE, BoilerplateOptions
+from dedupe.boilerplate import (
+    DEFAULT_MIN_DOCS,
+    DEFAULT_MIN_SHARE,
+    DEFAULT_NEAR_THRESHOLD,
+    BoilerplateOptions,
+)
 from dedupe.candidates import BandChoice
 from dedupe.cleaning import CleanOptions
 from dedupe.cli import OneLineError
@@ -243,6 +248,14 @@ def cluster_executor(
     show_default=True,
     help="Share of a site's documents it must appear in.",
 )
+@click.option(
+    "--boilerplate-near",
+    type=click.FloatRange(0.0, 1.0, max_open=False),
+    default=DEFAULT_NEAR_THRESHOLD,
+    show_default=True,
+    help="Similarity (word triples) at which repeated variants of a paragraph are "
+    "counted together; 0 counts exact repeats only.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("-q", "--quiet", is_flag=True, help="No band choice, progress or summary on stderr.")
 def corpus(
@@ -267,6 +280,7 @@ def corpus(
     no_clean: bool,
     boilerplate_min_docs: int,
     boilerplate_min_share: float,
+    boilerplate_near: float,
     overwrite: bool,
     quiet: bool,
 ) -> None:
@@ -289,7 +303,11 @@ def corpus(
             else NearDupOptions(threshold=threshold, ngram=ngram, num_perm=num_perm, seed=seed),
             boilerplate=None
             if no_boilerplate
-            else BoilerplateOptions(min_docs=boilerplate_min_docs, min_share=boilerplate_min_share),
+            else BoilerplateOptions(
+                min_docs=boilerplate_min_docs,
+                min_share=boilerplate_min_share,
+                near_threshold=boilerplate_near or None,
+            ),
             clean=None if no_clean else CleanOptions(),
             keep=KeepPolicy(keep),
             keep_by=keep_by,

@@ -51,10 +51,15 @@ from dedupe.boilerplate import (
     BoilerplateOptions,
     BoilerplateParagraph,
     KeyStore,
-    count_boilerplate,
+    count_keys,
     cut_boilerplate,
     describe,
     document_keys,
+    family_documents,
+    find_boilerplate,
+    key_texts,
+    near_candidates,
+    near_families,
     site_of,
 )
 from dedupe.candidates import BandChoice, Pairs
@@ -321,6 +326,24 @@ def candidate_shingles(task: tuple[Partition, int]) -> CandidateShingles:
 
 def record_ids(partition: Partition) -> tuple[str, ...]:
     return tuple(r.id for r in records_of(partition))
+
+
+@dataclass(frozen=True, slots=True)
+class KeyTextTask:
+    """Records of a partition and, for each, the paragraph key hashes whose
+    key text is wanted."""
+
+    partition: Partition
+    wanted: tuple[npt.NDArray[np.uint64], ...]
+    options: BoilerplateOptions
+
+
+def paragraph_key_texts(task: KeyTextTask) -> dict[int, str]:
+    """Key hash to key text of the wanted paragraphs of each record."""
+    found: dict[int, str] = {}
+    for record, wanted in zip(records_of(task.partition), task.wanted, strict=True):
+        found.update(key_texts(record.text, wanted, task.options))
+    return found
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,9 +630,44 @@ class CorpusResult:
         if keys is not None and options.boilerplate is not None:
             started = time.perf_counter()
             self._progress.start("boilerplate", None)
-            sites = np.frombuffer(self._docs.sites, dtype=np.int64)
-            self._boilerplate = count_boilerplate(keys, sites, kept_docs, options.boilerplate)
+            self._boilerplate = self._count_boilerplate(keys, kept_docs, options.boilerplate)
             self._timed("boilerplate", started)
+
+    def _count_boilerplate(
+        self, store: KeyStore, counted: npt.NDArray[np.bool_], options: BoilerplateOptions
+    ) -> Boilerplate:
+        sites = np.frombuffer(self._docs.sites, dtype=np.int64)
+        counts = count_keys(store, sites, counted)
+        wanted = near_candidates(counts, options)
+        texts = self._key_texts(counts.first[wanted], counts.key[wanted], options)
+        families = near_families(counts, texts, options)
+        family_docs = family_documents(store, sites, counted, families)
+        return find_boilerplate(counts, families, family_docs, options)
+
+    def _key_texts(
+        self,
+        documents: npt.NDArray[np.int64],
+        keys: npt.NDArray[np.uint64],
+        options: BoilerplateOptions,
+    ) -> dict[int, str]:
+        """The key text of each of ``keys``, read from ``documents`` (the
+        first document holding each key)."""
+        order = np.argsort(documents, kind="stable")
+        documents, keys = documents[order], keys[order]
+        chosen = np.zeros(len(self._nbytes), dtype=bool)
+        chosen[documents] = True
+
+        def tasks() -> Iterator[KeyTextTask]:
+            for numbers, partition in self._docs.selected(self._partitions(), chosen):
+                lo, hi = np.searchsorted(documents, [numbers[0], numbers[-1] + 1])
+                bounds = np.searchsorted(documents[lo:hi], numbers[1:])
+                wanted = tuple(np.split(keys[lo:hi], bounds))
+                yield KeyTextTask(partition, wanted, options)
+
+        texts: dict[int, str] = {}
+        for found in self._executor.map(paragraph_key_texts, tasks()):
+            texts.update(found)
+        return texts
 
     def _near_duplicates(self, bands: BandStore, near: NearDupOptions, work: Path) -> Clusters:
         if isinstance(self._executor, NearDupEngine):

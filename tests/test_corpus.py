@@ -18,7 +18,8 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dedupe.boilerplate import BoilerplateOptions, site_of
+from dedupe import boilerplate
+from dedupe.boilerplate import BoilerplateOptions, Family, KeyStore, family_documents, site_of
 from dedupe.cli_corpus import corpus
 from dedupe.components import connected_components, resolve_clusters
 from dedupe.corpus import CorpusOptions, OnError, dedupe_corpus, write_corpus
@@ -238,6 +239,100 @@ def test_boilerplate_is_cut_from_every_article_of_the_site() -> None:
     assert {b.documents for b in boilerplate} == {10}
     assert {b.sites for b in boilerplate} == {("rudaw.net",)}
     assert summary.bytes_removed.boilerplate == 10 * (len(FOOTER.encode()) + 1)
+
+
+def varied_crawl() -> tuple[list[dict[str, Any]], list[str]]:
+    """The crawl with its comments policy in three forms: five pages as it
+    is, four with one word added (about 0.97 similar), one with a one-off
+    edit. No form alone is on half the site's eleven pages; the first two
+    together are. Returns the records and each rudaw article's form."""
+    records = crawl()
+    policy = FOOTER.splitlines()[1]
+    edited = policy.removesuffix(".") + " English."
+    one_off = policy.removesuffix(".") + " and its work."
+    forms = [policy] * 5 + [edited] * 4 + [one_off]
+    for record, form in zip(records, forms, strict=False):
+        record["text"] = record["text"].replace(policy, form)
+    return records, forms
+
+
+def test_near_duplicate_variants_of_a_footer_are_counted_together() -> None:
+    records, forms = varied_crawl()
+    policy, edited, one_off = forms[0], forms[5], forms[9]
+    near = CorpusOptions(workers=1, clean=None)
+    with dedupe_corpus(records, options=near, id_field="id") as result:
+        out = {r["id"]: r["text"] for r in result}
+        boilerplate = {b.text: b.documents for b in result.boilerplate}
+    for i in range(9):
+        assert policy not in out[f"rudaw-{i}"]
+        assert edited not in out[f"rudaw-{i}"]
+        assert "Post a comment" not in out[f"rudaw-{i}"]
+    # Seen once, the one-off form is not counted; the rest of its footer goes.
+    assert out["rudaw-9"].endswith(one_off)
+    assert boilerplate[policy] == 5
+    assert boilerplate[edited] == 4
+    assert one_off not in boilerplate
+
+    exact = CorpusOptions(
+        workers=1, clean=None, boilerplate=BoilerplateOptions(near_threshold=None)
+    )
+    with dedupe_corpus(records, options=exact, id_field="id") as result:
+        out = {r["id"]: r["text"] for r in result}
+        texts = {b.text for b in result.boilerplate}
+    assert sum(form in out[f"rudaw-{i}"] for i, form in enumerate(forms)) == 10
+    assert texts == set(FOOTER.splitlines()) - {policy}
+    # A stricter threshold than the edit's similarity keeps the two forms apart.
+    strict = CorpusOptions(
+        workers=1, clean=None, boilerplate=BoilerplateOptions(near_threshold=0.99)
+    )
+    with dedupe_corpus(records, options=strict, id_field="id") as result:
+        assert len(list(result)) == 12
+        assert {b.text for b in result.boilerplate} == texts
+
+
+def test_cli_boilerplate_near_zero_counts_exact_repeats_only(tmp_path: Path) -> None:
+    records, forms = varied_crawl()
+    path = corpus_file(tmp_path, records)
+    for near, kept in (("0.8", 1), ("0", 10)):
+        out = tmp_path / f"out-{near}"
+        args = [str(path), "-o", str(out), "--id-field", "id", "--no-clean", "-q", "--workers", "1"]
+        result = CliRunner().invoke(corpus, [*args, "--boilerplate-near", near])
+        assert result.exit_code == 0, result.output
+        lines = (out / "corpus" / "in.jsonl").read_text(encoding="utf-8").splitlines()
+        texts = [json.loads(line)["text"] for line in lines]
+        assert sum(form in texts[i] for i, form in enumerate(forms)) == kept
+
+
+def test_a_family_counts_each_document_once_on_its_own_site(tmp_path: Path) -> None:
+    store = KeyStore(tmp_path / "keys.u64")
+    for keys in ([1, 2], [1], [2, 3], [3]):
+        store.append(np.array(keys, dtype=np.uint64), np.array([len(keys)]))
+    store.close()
+    family = [Family(0, (1, 2), (2, 2)), Family(0, (3,), (2,))]
+    everyone = np.ones(4, dtype=bool)
+    one_site = np.zeros(4, dtype=np.int64)
+    assert family_documents(store, one_site, everyone, family).tolist() == [3, 2]
+    assert family_documents(store, one_site, everyone != [1, 0, 0, 0], family).tolist() == [2, 2]
+    assert family_documents(store, np.array([0, 1, 0, 1]), everyone, family).tolist() == [2, 1]
+
+
+def test_near_candidates_are_a_sites_most_widespread_repeated_keys(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(boilerplate, "NEAR_KEYS_PER_SITE", 2)
+    counts = boilerplate.KeyCounts(
+        site=np.array([0, 0, 0, 1, 1, 2, 2]),
+        key=np.arange(1, 8, dtype=np.uint64),
+        documents=np.array([5, 9, 5, 3, 3, 4, 4]),
+        first=np.array([0, 1, 2, 3, 0, 5, 6]),
+        site_documents=np.array([10, 10, 4]),
+    )
+    # Site 0 keeps its two most widespread keys (ties: first seen); site 2
+    # has fewer documents than min_docs.
+    chosen = boilerplate.near_candidates(counts, BoilerplateOptions())
+    assert chosen.tolist() == [True, True, False, True, True, False, False]
+    exact_only = BoilerplateOptions(near_threshold=None)
+    assert not boilerplate.near_candidates(counts, exact_only).any()
 
 
 def test_share_and_min_docs_guard_content() -> None:
