@@ -214,7 +214,7 @@ def cluster_executor(
     type=click.IntRange(1),
     default=DEFAULT_CHUNK_SIZE,
     show_default=True,
-    help="Documents per task.",
+    help="Records per partition of the input (one task each).",
 )
 @click.option(
     "--tmp-dir",

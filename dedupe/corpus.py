@@ -108,9 +108,9 @@ class CorpusOptions:
     to turn the stage off. ``keep``: which document of a cluster stays;
     ``keep_by``: a numeric field whose largest value stays instead (missing
     values rank last; ties by input order). ``workers``: processes (``None``:
-    every core). ``chunk_size``: documents per task. ``tmp_dir``: where the
-    spilled band keys and shingle sets go (``None``: the system temp dir).
-    """
+    every core). ``chunk_size``: records per partition of the input (a task).
+    ``tmp_dir``: where the spilled band keys and shingle sets go (``None``:
+    the system temp dir)."""
 
     near_dups: NearDupOptions | None = field(default_factory=NearDupOptions)
     boilerplate: BoilerplateOptions | None = field(default_factory=BoilerplateOptions)
@@ -748,9 +748,7 @@ class CorpusResult:
             return self._docs.selected(self._partitions(), wanted)
 
         rank = _keep_rank(self._docs, self.options)
-        found = engine.near_duplicates(
-            NearDupJob(bands, near, rank, reads, chunk_size=self.options.chunk_size)
-        )
+        found = engine.near_duplicates(NearDupJob(bands, near, rank, reads))
         self.edges, self.edge_similarity = found.edges, found.similarity
         self._candidate_pairs, self._verified_pairs = found.candidate_pairs, len(found.edges)
         self._fetch_ids(found.clusters.documents)

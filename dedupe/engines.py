@@ -49,15 +49,13 @@ class NearDupJob:
     ``d``'s place in keep order; ``reads(wanted)``: for the documents with
     ``wanted[number]`` set, in input order, their numbers a partition at a
     time and the input partition that holds just them (which a worker reads
-    itself, :func:`dedupe.readers.records_of`); ``chunk_size``: documents per
-    task.
+    itself, :func:`dedupe.readers.records_of`).
     """
 
     bands: BandStore
     options: NearDupOptions
     rank: Ints
     reads: Callable[[npt.NDArray[np.bool_]], Iterator[tuple[Ints, Partition]]]
-    chunk_size: int
 
 
 @dataclass(frozen=True, slots=True)
