@@ -83,7 +83,16 @@ from dedupe.neardups import (
     sign_chunk,
     verify_chunk,
 )
-from dedupe.readers import BadRecord, Partition, Record, RecordsSource, Source, records_of
+from dedupe.readers import (
+    BadRecord,
+    LinePartition,
+    LineRange,
+    Partition,
+    Record,
+    RecordsSource,
+    Source,
+    records_of,
+)
 from dedupe.writers import JsonlWriter, RemoteDir, is_url, open_writer, render_line
 
 DEFAULT_CHUNK_SIZE = 256
@@ -378,7 +387,14 @@ class OutputResult:
 
 def output_chunk(task: OutputTask) -> OutputResult:
     """Cut boilerplate from each kept record's text, then clean its within-document repeats."""
-    records = records_of(task.partition)
+    partition = task.partition
+    unchanged = task.boilerplate is None and task.clean is None
+    if unchanged and task.text_field is not None and isinstance(partition, LinePartition):
+        # Nothing to change in a kept record: its line goes out as read.
+        lines = [line for _, line in partition.raw_lines()]
+        rendered = b"".join(line if line.endswith(b"\n") else line + b"\n" for line in lines)
+        return OutputResult(partition.source, len(lines), (), (), rendered, 0, 0, 0, ())
+    records = records_of(partition)
     texts: list[str] = []
     cut_bytes = clean_bytes = emptied = 0
     samples: dict[int, str] = {}
@@ -824,6 +840,47 @@ class CorpusResult:
         self._described = describe(self._boilerplate, self._docs.site_names, samples)
         self._finish(out, cut_bytes, clean_bytes, emptied)
 
+    def copies_lines(self) -> bool:
+        """Whether the output is the input's lines as read: no stage changes
+        a kept record, and every partition is a range of a local,
+        uncompressed JSON Lines file (see :meth:`kept_runs`)."""
+        options, partitions = self.options, self._kept_partitions
+        return (
+            options.boilerplate is None
+            and options.clean is None
+            and partitions is not None
+            and all(isinstance(p, LineRange) and isinstance(p.path, Path) for p in partitions)
+        )
+
+    def kept_runs(self) -> Iterator[tuple[int, Path, int, int]]:
+        """When :meth:`copies_lines`: the kept records as runs of whole lines,
+        ``(input file, path, start byte, end byte)``, in input order, for the
+        output to copy byte for byte (no worker reads them); the summary is
+        made once the last one is out."""
+        started = time.perf_counter()
+        kept = np.ones(len(self._nbytes), dtype=bool)
+        kept[self.clusters.dropped] = False
+        self._progress.start("output", int(kept.sum()))
+        out = 0
+        run: tuple[int, Path, int, int] | None = None
+        for numbers, partition in self._docs.selected(self._partitions(), kept):
+            if not isinstance(partition, LineRange) or not isinstance(partition.path, Path):
+                raise TypeError("kept_runs needs ranges of local files (see copies_lines)")
+            for _, start, end in partition.spans():
+                if run is not None and run[1] == partition.path and run[3] == start:
+                    run = (run[0], run[1], run[2], end)
+                    continue
+                if run is not None:
+                    yield run
+                run = (partition.source, partition.path, start, end)
+            out += len(numbers)
+            self._progress.advance(len(numbers))
+        if run is not None:
+            yield run
+        self._timed("output", started)
+        self._described = describe(self._boilerplate, self._docs.site_names, {})
+        self._finish(out, 0, 0, 0)
+
     def documents(self) -> Iterator[tuple[Record, str]]:
         """Each kept record with its cleaned text, in input order."""
         for result in self._outputs(None):
@@ -1019,7 +1076,10 @@ def write_corpus(
             corpus_dir.mkdir()
             writer = open_writer(source, corpus_dir)
             try:
-                if isinstance(writer, JsonlWriter):
+                if isinstance(writer, JsonlWriter) and result.copies_lines():
+                    for number, path, start, end in result.kept_runs():
+                        writer.copy_lines(number, path, start, end)
+                elif isinstance(writer, JsonlWriter):
                     for number, lines in result.lines():
                         writer.write_rendered(number, lines)
                 else:

@@ -20,12 +20,15 @@ import gzip
 import io
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from itertools import islice
 from pathlib import Path, PurePosixPath
 from typing import Any, Protocol, runtime_checkable
 from urllib.parse import urlsplit
+
+import numpy as np
+import numpy.typing as npt
 
 from dedupe.errors import InputError, OptionsError
 
@@ -260,20 +263,21 @@ class Partition(Protocol):
     def only(self, positions: Sequence[int]) -> Partition: ...
 
 
-def _split_lines(data: bytes) -> list[bytes]:
-    # Lines end at b"\n" only, as a binary file's lines do (not str.splitlines).
-    lines = [line + b"\n" for line in data.split(b"\n")]
-    lines[-1] = lines[-1][:-1]
-    if not lines[-1]:
-        lines.pop()
-    return lines
+@runtime_checkable
+class LinePartition(Protocol):
+    """A partition of JSON Lines that also gives its lines as read (the
+    terminator included), unparsed."""
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]: ...
 
 
 @dataclass(frozen=True, slots=True)
 class LineRange:
     """Lines ``first_line``... of an uncompressed JSON Lines file: the bytes
-    ``start`` to ``end``, read from the file (or URL) when the items are wanted.
-    ``wanted``: positions to parse (``None``: every line)."""
+    ``start`` to ``end``, read from the file (or URL) when the items are
+    wanted. ``ends[k]``: where line ``k`` ends (its terminator included),
+    counted from ``start``. ``wanted``: positions to read (``None``: every
+    line)."""
 
     source: int
     path: Path | Url
@@ -281,6 +285,7 @@ class LineRange:
     end: int
     first_line: int
     parser: JsonParser
+    ends: npt.NDArray[np.int64] = field(compare=False, repr=False)
     wanted: tuple[int, ...] | None = None
 
     @property
@@ -298,15 +303,24 @@ class LineRange:
             raise InputError(f"{self.path}: the file changed while it was being read")
         return data
 
-    def items(self) -> Iterator[tuple[int, Item]]:
-        lines = _split_lines(self._read())
-        positions = range(len(lines)) if self.wanted is None else self.wanted
+    def spans(self) -> Iterator[tuple[int, int, int]]:
+        """``(position, start, end)`` of each wanted line, in file offsets."""
+        positions = range(len(self.ends)) if self.wanted is None else self.wanted
+        ends = self.ends.tolist()
         for position in positions:
+            first = ends[position - 1] if position else 0
+            yield position, self.start + first, self.start + ends[position]
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """``(position, line)`` of the wanted lines, terminator included."""
+        data = self._read()
+        for position, start, end in self.spans():
+            yield position, data[start - self.start : end - self.start]
+
+    def items(self) -> Iterator[tuple[int, Item]]:
+        for position, line in self.raw_lines():
             item = self.parser.item(
-                lines[position],
-                label=str(self.path),
-                number=self.first_line + position,
-                source=self.source,
+                line, label=str(self.path), number=self.first_line + position, source=self.source
             )
             if item is not None:
                 yield position, item
@@ -331,6 +345,10 @@ class LineBlock:
     @property
     def holds_data(self) -> bool:
         return True
+
+    def raw_lines(self) -> Iterator[tuple[int, bytes]]:
+        """``(position, line)`` of each line, terminator included."""
+        return zip(self.positions, self.lines, strict=True)
 
     def items(self) -> Iterator[tuple[int, Item]]:
         for position, line in zip(self.positions, self.lines, strict=True):
@@ -526,8 +544,9 @@ class JsonlSource:
                     while lines := list(islice(stream, size)):
                         count = len(lines)
                         if seekable:
-                            end = offset + sum(map(len, lines))
-                            yield LineRange(source, path, offset, end, first, parser)
+                            ends = np.cumsum(np.fromiter(map(len, lines), np.int64, count))
+                            end = offset + int(ends[-1])
+                            yield LineRange(source, path, offset, end, first, parser, ends)
                             offset = end
                         else:
                             yield LineBlock(

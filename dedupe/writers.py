@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+from io import BufferedReader, BufferedWriter
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -67,6 +69,7 @@ class JsonlWriter:
     def __init__(self, out_dir: Path, names: tuple[str, ...], text_field: str) -> None:
         self._text_field = text_field
         self._files = [_open_compressed(out_dir / name) for name in names]
+        self._inputs: dict[Path, BufferedReader] = {}
 
     def write(self, record: Record, text: str) -> None:
         self._files[record.source].write(render_line(record, text, self._text_field))
@@ -75,9 +78,49 @@ class JsonlWriter:
         """Lines made by :func:`render_line` for input file ``source``."""
         self._files[source].write(lines)
 
+    def copy_lines(self, source: int, path: Path, start: int, end: int) -> None:
+        """Bytes ``start`` to ``end`` of the uncompressed input ``path``
+        (whole lines) as they are, a terminator added to a last line without
+        one; the output of ``source`` must be uncompressed too."""
+        out = self._files[source]
+        if not isinstance(out, BufferedWriter):
+            raise TypeError("lines are copied into uncompressed outputs only")
+        if path not in self._inputs:
+            self._inputs[path] = path.open("rb")
+        fd = self._inputs[path].fileno()
+        out.flush()
+        _copy_range(fd, out.fileno(), start, end)
+        if end > start and os.pread(fd, 1, end - 1) != b"\n":
+            out.write(b"\n")
+
     def close(self) -> None:
         for file in self._files:
             file.close()
+        for source in self._inputs.values():
+            source.close()
+
+
+def _copy_range(src: int, dst: int, start: int, end: int) -> None:
+    """Copy bytes ``start`` to ``end`` of ``src`` to the position of ``dst``
+    (in the kernel where it can)."""
+    offset = start
+    try:
+        while offset < end:
+            copied = os.copy_file_range(src, dst, end - offset, offset)
+            if not copied:
+                raise OSError("copy_file_range copied nothing")
+            offset += copied
+        return
+    except (AttributeError, OSError):
+        pass  # not Linux, or a filesystem pair the kernel cannot copy between
+    while offset < end:
+        chunk = os.pread(src, min(end - offset, 1 << 20), offset)
+        if not chunk:
+            raise OSError(f"input ended at byte {offset}, before {end}")
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(dst, view) :]
+        offset += len(chunk)
 
 
 class TextDirWriter:

@@ -7,6 +7,7 @@ import functools
 import gzip
 import itertools
 import json
+import os
 import random
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ from dedupe.normalize import normalize
 from dedupe.readers import Item, JsonlSource, Partition, RecordsSource, open_source
 from dedupe.shingles import ShingleOptions, shingle_set
 from dedupe.verify import jaccard
+from dedupe.writers import _copy_range
 
 ROOT = Path(__file__).resolve().parents[1]
 RUDAW = ROOT / "samples" / "rudaw-article.txt"
@@ -547,6 +549,48 @@ def test_bad_records_are_skipped_and_counted(tmp_path: Path) -> None:
         for line in (tmp_path / "out" / "corpus" / "in.jsonl").read_text().splitlines()
     ]
     assert ids == ["0", "1", "2", "3"]
+
+
+def test_unchanged_records_are_copied_byte_for_byte(tmp_path: Path) -> None:
+    last = {"id": "last", "text": "the last record, kept, and its line ends the file"}
+    records = [*planted()[0], last]
+    lines = [json.dumps(r, ensure_ascii=False) for r in records]
+    # CRLF, a blank line, a bad record, and a last line without a terminator.
+    lines[3] += "\r"
+    lines[5:5] = ["", "{not json"]
+    data = "\n".join(lines).encode("utf-8")
+    plain, packed = tmp_path / "in.jsonl", tmp_path / "in.jsonl.gz"
+    plain.write_bytes(data)
+    packed.write_bytes(gzip.compress(data))
+    options = CorpusOptions(
+        workers=1, boilerplate=None, clean=None, chunk_size=16, on_error=OnError.SKIP
+    )
+    for path in (plain, packed):
+        with dedupe_corpus(open_source([path], id_field="id"), options=options) as result:
+            kept_ids = [r["id"] for r in result]
+        out = tmp_path / f"out-{path.name}"
+        write_corpus(open_source([path], id_field="id"), out, options=options)
+        by_id = {json.loads(line)["id"]: line for line in lines if line.startswith('{"')}
+        expected = "".join(by_id[i] + "\n" for i in kept_ids).encode("utf-8")
+        assert len(kept_ids) < len(records)
+        assert kept_ids[-1] == "last"
+        written = out / "corpus" / path.name
+        raw = written.read_bytes()
+        assert (gzip.decompress(raw) if path is packed else raw) == expected
+
+
+@pytest.mark.parametrize("kernel_copy", [True, False])
+def test_byte_ranges_copy_with_or_without_the_kernel(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kernel_copy: bool
+) -> None:
+    if not kernel_copy:
+        monkeypatch.delattr(os, "copy_file_range", raising=False)
+    data = bytes(range(256)) * 5000
+    (tmp_path / "in").write_bytes(data)
+    with (tmp_path / "in").open("rb") as src, (tmp_path / "out").open("wb") as dst:
+        for start, end in [(0, 10), (300, 1_100_000), (1_200_000, 1_280_000)]:
+            _copy_range(src.fileno(), dst.fileno(), start, end)
+    assert (tmp_path / "out").read_bytes() == data[:10] + data[300:1_100_000] + data[1_200_000:]
 
 
 # ---- atomic output ----
