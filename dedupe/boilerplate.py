@@ -34,9 +34,13 @@ import numpy as np
 import numpy.typing as npt
 from xxhash import xxh3_64_intdigest
 
+from dedupe.cleaning import shingle_sets
 from dedupe.errors import OptionsError
-from dedupe.normalize import normalize
+from dedupe.groups import GroupOptions, Unit, find_duplicates
+from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, split_paragraphs
+from dedupe.shingles import ShingleOptions
+from dedupe.verify import Method
 
 DEFAULT_MIN_DOCS = 5
 DEFAULT_MIN_SHARE = 0.5
@@ -286,22 +290,19 @@ class Family:
 
 
 def near_families(
-    counts: KeyCounts, texts: dict[int, str], options: BoilerplateOptions
+    counts: KeyCounts,
+    wanted: npt.NDArray[np.bool_],
+    texts: dict[int, str],
+    options: BoilerplateOptions,
 ) -> list[Family]:
-    """Families of two or more keys among the repeated keys whose key text
-    is in ``texts`` (key hash to key), site by site."""
-    from dedupe.cleaning import shingle_sets
-    from dedupe.groups import GroupOptions, Unit, find_duplicates
-    from dedupe.normalize import tokens
-    from dedupe.shingles import ShingleOptions
-    from dedupe.verify import Method
-
+    """Families of two or more keys among the ``wanted`` repeated keys
+    (:func:`near_candidates`), site by site; ``texts``: key hash to key text."""
     if options.near_threshold is None:
         return []
     group = GroupOptions(threshold=options.near_threshold, min_words=0)
     shingling = ShingleOptions(size=NEAR_SHINGLE_SIZE)
     families: list[Family] = []
-    rows = np.flatnonzero(np.isin(counts.key, np.fromiter(texts, np.uint64, len(texts))))
+    rows = np.flatnonzero(wanted)
     bounds = np.flatnonzero(np.diff(counts.site[rows], prepend=-1, append=-1))
     for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
         site_rows = rows[lo:hi]

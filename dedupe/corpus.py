@@ -656,7 +656,7 @@ class CorpusResult:
         counts = count_keys(store, sites, counted)
         wanted = near_candidates(counts, options)
         texts = self._key_texts(counts.first[wanted], counts.key[wanted], options)
-        families = near_families(counts, texts, options)
+        families = near_families(counts, wanted, texts, options)
         family_docs = family_documents(store, sites, counted, families)
         return find_boilerplate(counts, families, family_docs, options)
 
