@@ -690,7 +690,7 @@ class CorpusResult:
             return self._near_duplicates_on(self._executor, bands, near)
         started = time.perf_counter()
         self._progress.start("candidates", None)
-        pairs = bands.candidates()
+        pairs = bands.candidates(self._executor)
         self._candidate_pairs = len(pairs)
         self._timed("candidates", started)
         if not len(pairs):

@@ -31,6 +31,7 @@ from dedupe.candidates import (
     star_pairs,
 )
 from dedupe.errors import OptionsError
+from dedupe.executors import Executor
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures, text_shingle_sets
 from dedupe.shingles import ShingleOptions
 
@@ -119,25 +120,45 @@ class BandStore:
         """The keys of every document in one band (read once the store is closed)."""
         return np.fromfile(self._paths[band], dtype=np.uint64)
 
-    def candidates(self) -> Pairs:
+    def candidates(self, executor: Executor | None = None) -> Pairs:
         """Unique candidate pairs ``(i, j)``, ``i < j``, sorted, over document
         numbers: star edges per bucket and band, so their number is at most
-        ``bands * (documents - 1)`` whatever the buckets look like."""
+        ``bands * (documents - 1)`` whatever the buckets look like. Bands are
+        made in ``executor`` (one task each) when one is given."""
         self.close()
         ids = self.signable()
-        found = np.empty(0, dtype=np.int64)
-        n = np.int64(max(self.documents, 1))
-        for band in range(self.bands):
-            keys = self.band(band)[ids]
-            local = star_pairs(keys)
-            if not len(local):
-                continue
-            pairs = np.sort(ids[local], axis=1)
-            # Encoded as one int64 per pair so that merging bands is one np.unique.
-            found = np.unique(np.concatenate([found, pairs[:, 0] * n + pairs[:, 1]]))
+        ids_path = self._paths[0].with_name("signable.i64")
+        ids.tofile(ids_path)
+        n = max(self.documents, 1)
+        tasks = [BandTask(path, ids_path, n) for path in self._paths]
+        parts = executor.map(band_pairs, tasks) if executor is not None else map(band_pairs, tasks)
+        found = np.unique(np.concatenate([np.empty(0, np.int64), *parts]))
         return (
             np.stack([found // n, found % n], axis=1) if len(found) else np.empty((0, 2), np.int64)
         )
+
+
+@dataclass(frozen=True, slots=True)
+class BandTask:
+    """One band of a closed :class:`BandStore`: its keys, the numbers of the
+    signable documents, and how many documents there are."""
+
+    band_path: Path
+    ids_path: Path
+    documents: int
+
+
+def band_pairs(task: BandTask) -> npt.NDArray[np.int64]:
+    """The star edges of one band's buckets, each pair ``(i, j)`` encoded as
+    ``i * documents + j``, sorted and without repeats."""
+    ids = np.fromfile(task.ids_path, dtype=np.int64)
+    local = star_pairs(np.fromfile(task.band_path, dtype=np.uint64)[ids])
+    if not len(local):
+        return np.empty(0, np.int64)
+    pairs = np.sort(ids[local], axis=1)
+    # One int64 a pair, so that merging the bands is one np.unique.
+    encoded: npt.NDArray[np.int64] = np.unique(pairs[:, 0] * task.documents + pairs[:, 1])
+    return encoded
 
 
 @dataclass(frozen=True, slots=True)
