@@ -37,11 +37,11 @@ import tempfile
 import time
 from array import array
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
@@ -96,6 +96,8 @@ from dedupe.readers import (
 from dedupe.writers import JsonlWriter, RemoteDir, is_url, open_writer, render_line
 
 DEFAULT_CHUNK_SIZE = 256
+T = TypeVar("T")
+R = TypeVar("R")
 _NO_KEYS = np.empty(0, np.uint64)
 _VERIFY_CHUNK = 4096
 _MAX_EXAMPLES = 10
@@ -590,6 +592,31 @@ class CorpusResult:
             return iter(self._kept_partitions)
         return self.source.partitions(self.options.chunk_size)
 
+    def _map_chosen(
+        self,
+        fn: Callable[[T], R],
+        chosen: npt.NDArray[np.bool_],
+        task: Callable[[npt.NDArray[np.int64], Partition], T],
+    ) -> Iterator[tuple[npt.NDArray[np.int64], R]]:
+        """``fn`` run in the executor on ``task(numbers, partition)`` for each
+        partition holding a ``chosen`` document (narrowed to those documents,
+        ``numbers``); yields the numbers with each result, in input order."""
+        pending: deque[npt.NDArray[np.int64]] = deque()
+
+        def tasks() -> Iterator[T]:
+            for numbers, partition in self._docs.selected(self._partitions(), chosen):
+                pending.append(numbers)
+                yield task(numbers, partition)
+
+        for result in self._executor.map(fn, tasks()):
+            yield pending.popleft(), result
+
+    def _kept(self) -> npt.NDArray[np.bool_]:
+        """Whether each document survives the near-duplicate stage."""
+        kept = np.ones(len(self._nbytes), dtype=bool)
+        kept[self.clusters.dropped] = False
+        return kept
+
     def _timed(self, stage: str, started: float) -> None:
         self._timings[stage] = round(time.perf_counter() - started, 3)
 
@@ -637,16 +664,13 @@ class CorpusResult:
         self._kept_partitions = kept
         self._nbytes = np.concatenate([np.empty(0, np.int64), *nbytes])
         self._timed("read", started)
-        n = len(self._nbytes)
 
-        kept_docs = np.ones(n, dtype=bool)
         if bands is not None and near is not None:
             self.clusters = self._near_duplicates(bands, near, work)
-            kept_docs[self.clusters.dropped] = False
         if keys is not None and options.boilerplate is not None:
             started = time.perf_counter()
             self._progress.start("boilerplate", None)
-            self._boilerplate = self._count_boilerplate(keys, kept_docs, options.boilerplate)
+            self._boilerplate = self._count_boilerplate(keys, self._kept(), options.boilerplate)
             self._timed("boilerplate", started)
 
     def _count_boilerplate(
@@ -673,15 +697,13 @@ class CorpusResult:
         chosen = np.zeros(len(self._nbytes), dtype=bool)
         chosen[documents] = True
 
-        def tasks() -> Iterator[KeyTextTask]:
-            for numbers, partition in self._docs.selected(self._partitions(), chosen):
-                lo, hi = np.searchsorted(documents, [numbers[0], numbers[-1] + 1])
-                bounds = np.searchsorted(documents[lo:hi], numbers[1:])
-                wanted = tuple(np.split(keys[lo:hi], bounds))
-                yield KeyTextTask(partition, wanted, options)
+        def task(numbers: npt.NDArray[np.int64], partition: Partition) -> KeyTextTask:
+            lo, hi = np.searchsorted(documents, [numbers[0], numbers[-1] + 1])
+            bounds = np.searchsorted(documents[lo:hi], numbers[1:])
+            return KeyTextTask(partition, tuple(np.split(keys[lo:hi], bounds)), options)
 
         texts: dict[int, str] = {}
-        for found in self._executor.map(paragraph_key_texts, tasks()):
+        for _, found in self._map_chosen(paragraph_key_texts, chosen, task):
             texts.update(found)
         return texts
 
@@ -702,16 +724,12 @@ class CorpusResult:
         wanted[candidates] = True
         store = ShingleStore(work / "shingles", candidates)
         self._progress.start("shingles", len(candidates))
-        selected: deque[npt.NDArray[np.int64]] = deque()
 
-        def shingle_tasks() -> Iterator[tuple[Partition, int]]:
-            for numbers, partition in self._docs.selected(self._partitions(), wanted):
-                selected.append(numbers)
-                yield partition, near.ngram
+        def task(_: npt.NDArray[np.int64], partition: Partition) -> tuple[Partition, int]:
+            return partition, near.ngram
 
         try:
-            for found in self._executor.map(candidate_shingles, shingle_tasks()):
-                numbers = selected.popleft()
+            for numbers, found in self._map_chosen(candidate_shingles, wanted, task):
                 self._ids.update(zip(numbers.tolist(), found.ids, strict=True))
                 store.append(found.shingles)
                 self._progress.advance(len(numbers))
@@ -775,15 +793,8 @@ class CorpusResult:
         """Read the ids of ``documents`` (for the cluster report)."""
         wanted = np.zeros(len(self._nbytes), dtype=bool)
         wanted[documents] = True
-        selected: deque[npt.NDArray[np.int64]] = deque()
-
-        def tasks() -> Iterator[Partition]:
-            for numbers, partition in self._docs.selected(self._partitions(), wanted):
-                selected.append(numbers)
-                yield partition
-
-        for ids in self._executor.map(record_ids, tasks()):
-            self._ids.update(zip(selected.popleft().tolist(), ids, strict=True))
+        for numbers, ids in self._map_chosen(record_ids, wanted, lambda _, p: p):
+            self._ids.update(zip(numbers.tolist(), ids, strict=True))
 
     # -- output --
 
@@ -807,8 +818,7 @@ class CorpusResult:
         once the last one is out."""
         options = self.options
         started = time.perf_counter()
-        kept = np.ones(len(self._nbytes), dtype=bool)
-        kept[self.clusters.dropped] = False
+        kept = self._kept()
         sites = np.frombuffer(self._docs.sites, dtype=np.int64)
         cut_keys: dict[int, npt.NDArray[np.uint64]] = {}
         self._progress.start("output", int(kept.sum()))
@@ -818,16 +828,15 @@ class CorpusResult:
                 cut_keys[site] = self._boilerplate.keys_of(site)
             return cut_keys[site]
 
-        def tasks() -> Iterator[OutputTask]:
-            for numbers, partition in self._docs.selected(self._partitions(), kept):
-                cut: tuple[npt.NDArray[np.uint64], ...] = ()
-                if options.boilerplate is not None:
-                    cut = tuple(keys_of(site) for site in sites[numbers].tolist())
-                yield OutputTask(partition, cut, options.boilerplate, options.clean, text_field)
+        def task(numbers: npt.NDArray[np.int64], partition: Partition) -> OutputTask:
+            cut: tuple[npt.NDArray[np.uint64], ...] = ()
+            if options.boilerplate is not None:
+                cut = tuple(keys_of(site) for site in sites[numbers].tolist())
+            return OutputTask(partition, cut, options.boilerplate, options.clean, text_field)
 
         samples: dict[int, str] = {}
         out = cut_bytes = clean_bytes = emptied = 0
-        for result in self._executor.map(output_chunk, tasks()):
+        for _, result in self._map_chosen(output_chunk, kept, task):
             for key, text in result.samples:
                 samples.setdefault(key, text)
             out += result.count
@@ -858,8 +867,7 @@ class CorpusResult:
         output to copy byte for byte (no worker reads them); the summary is
         made once the last one is out."""
         started = time.perf_counter()
-        kept = np.ones(len(self._nbytes), dtype=bool)
-        kept[self.clusters.dropped] = False
+        kept = self._kept()
         self._progress.start("output", int(kept.sum()))
         out = 0
         run: tuple[int, Path, int, int] | None = None
