@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from dedupe.errors import OptionsError
+from dedupe.forms import form_of, link_only
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
@@ -35,7 +36,7 @@ class CleanOptions:
 
     threshold: float = DEFAULT_THRESHOLD
     shingle_size: int = DEFAULT_SHINGLE_SIZE
-    keep: KeepPolicy = KeepPolicy.FIRST
+    keep: KeepPolicy = KeepPolicy.ARTICLE
     min_words: int = DEFAULT_MIN_WORDS
     mode: ParagraphMode = ParagraphMode.AUTO
     fold_digits: bool = False
@@ -157,7 +158,7 @@ def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Uni
     # short texts paragraphs are.
     sets = shingle_sets(keys, ShingleOptions(size=options.shingle_size))
     return [
-        Unit(key, shingles, len(tokens(key)), len(p.text))
+        Unit(key, shingles, len(tokens(key)), len(p.text), form_of(p.text), link_only(p.text))
         for key, shingles, p in zip(keys, sets, paragraphs, strict=True)
     ]
 
@@ -275,7 +276,7 @@ def clean(
     *,
     threshold: float = DEFAULT_THRESHOLD,
     shingle_size: int = DEFAULT_SHINGLE_SIZE,
-    keep: KeepPolicy | str = KeepPolicy.FIRST,
+    keep: KeepPolicy | str = KeepPolicy.ARTICLE,
     min_words: int = DEFAULT_MIN_WORDS,
     mode: ParagraphMode | str = ParagraphMode.AUTO,
     fold_digits: bool = False,
@@ -287,7 +288,9 @@ def clean(
 
     ``threshold``: exact similarity (0-1] a paragraph needs with a kept one to go.
     ``shingle_size``: words per shingle (characters in CJK/Thai text).
-    ``keep``: ``"first"`` keeps the earliest of a group, ``"longest"`` the longest.
+    ``keep``: ``"article"`` keeps the copy that reads as the article (its own
+    line of prose, not one inside a link, a URL or markup), the earliest
+    between equals; ``"first"`` the earliest, ``"longest"`` the longest.
     ``min_words``: paragraphs with fewer words are removed only as part of a
     repeated block, never on their own (see README, "What is removed").
     ``mode``: ``"auto"``, ``"line"`` or ``"blank-line"`` paragraphs.

@@ -1,34 +1,39 @@
 """Decide which texts are duplicates of which kept ones.
 
-Texts are visited in keep order (``first``: input order; ``longest``: longest
-first, then input order). A text is removed only when an exact measure ties it
-to a text that stays kept, so chains A~B~C never remove a C unlike A: each
-decision names a kept twin and the similarity measured against that twin.
+Texts are visited in keep order (``article``: the copy that reads as the
+article first, see :mod:`dedupe.forms`, then input order; ``first``: input
+order; ``longest``: longest first, then input order). A text is removed only
+when an exact measure ties it to a text that stays kept, so chains A~B~C never
+remove a C unlike A: each decision names a kept twin and the similarity
+measured against that twin.
 
-1. exact: equal comparison keys;
+1. exact: equal comparison keys (texts shorter than ``min_words`` take part
+   only when they are links and markup alone: a repeated menu item is noise);
 2. near: Jaccard of shingle sets >= threshold, among LSH candidates (or all
    pairs for small inputs);
-3. contained / covered: longest first, a text whose shingles lie (>= the
-   threshold and >= MIN_CONTAINMENT) in one longer kept text, or in two or
-   three adjacent kept texts before it in keep order (a merged paragraph).
-   Candidates come from an exact prefix filter on the rarest shingles, so no
-   qualifying container is ever missed.
+3. contained / covered: longest first. A text whose shingles lie (>= the
+   threshold and >= MIN_CONTAINMENT) in the union of several kept texts goes,
+   however long it is (a blob holding the body, a merged copy): the texts
+   that cover it come before it in keep order or are paragraphs in their own
+   right (``min_words`` or more). Otherwise a text that lies in one longer
+   kept text goes, unless that container reads worse than it does (a share
+   link or a blob holding the article's line keeps nothing from it).
+   Candidates come from postings of the shingles, so no qualifying container
+   is ever missed.
 
 Units are given in text order: "adjacent" means consecutive indexes.
 """
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
-from itertools import chain
 
 from dedupe.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
 from dedupe.errors import OptionsError
+from dedupe.forms import Form
 from dedupe.minhash import SignatureOptions, sign_hashes
 from dedupe.shingles import as_array
 from dedupe.verify import Method, containment, cover, jaccard
@@ -38,23 +43,32 @@ ALL_PAIRS_MAX = 64
 # Removing a contained text deletes whatever of it is not in its container(s),
 # so containment asks for more than the similarity threshold.
 MIN_CONTAINMENT = 0.95
+# Shingles a part of a cover must add: one shared word triple is a phrase, not a copy.
+MIN_PART = 3
+# Texts holding one shingle above which it is not counted when looking for containers.
+MAX_POSTINGS = 256
 
 
 class KeepPolicy(str, Enum):
-    """Which of a group of duplicates stays: the first in input order, or the longest."""
+    """Which of a group of duplicates stays: the one that reads as the article
+    (then the first), the first in input order, or the longest."""
 
+    ARTICLE = "article"
     FIRST = "first"
     LONGEST = "longest"
 
 
 @dataclass(frozen=True, slots=True)
 class Unit:
-    """A text as the decision stages see it: its key, shingles, token count and length."""
+    """A text as the decision stages see it: its key, shingles, token count and
+    length; ``form``: how its raw text reads; ``noise``: links and markup only."""
 
     key: str
     shingles: frozenset[int]
     tokens: int
     length: int
+    form: Form = Form.PROSE
+    noise: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +107,8 @@ def keep_order(units: Sequence[Unit], policy: KeepPolicy) -> list[int]:
     """Indexes in the order in which units claim to be kept."""
     if policy is KeepPolicy.LONGEST:
         return sorted(range(len(units)), key=lambda i: (-units[i].length, i))
+    if policy is KeepPolicy.ARTICLE:
+        return sorted(range(len(units)), key=lambda i: (units[i].form, i))
     return list(range(len(units)))
 
 
@@ -132,7 +148,7 @@ class _Decider:
                 measure = jaccard if method is Method.NEAR else containment
                 sim = measure(shingles, twin)
             else:
-                sim = cover(shingles, [self.units[t].shingles for t in twins])
+                sim = cover(shingles, [self.units[t].shingles for t in twins], min_gain=0.0)
             needed = self.options.threshold
             if method is not Method.NEAR:
                 needed = max(needed, MIN_CONTAINMENT)
@@ -150,13 +166,16 @@ class _Decider:
         reps: list[int] = []
         for i in self.order:
             unit = units[i]
-            if unit.tokens < options.min_words or not unit.shingles:
+            short = unit.tokens < options.min_words
+            if (short and not unit.noise) or not unit.key:
                 continue
             rep = first_by_key.setdefault(unit.key, i)
-            if rep == i:
-                reps.append(i)
-            else:
+            if rep != i:
                 self.remove(i, (rep,), Method.EXACT, 1.0)
+            elif not short and unit.shingles:
+                # Short noise repeats go only when exact: near, one changed
+                # word is all there is to tell two menu items apart.
+                reps.append(i)
         neighbours: dict[int, list[int]] = defaultdict(list)
         for a, b in _candidates(units, reps, options).tolist():
             neighbours[reps[a]].append(reps[b])
@@ -176,79 +195,79 @@ class _Decider:
     def contained_and_covered(self, kept: Sequence[int]) -> None:
         units = self.units
         threshold = max(self.options.threshold, MIN_CONTAINMENT)
-        # Any (1 - threshold) * |P| + 1 shingles of P include one of every text
-        # holding >= threshold of P: take the rarest, whose postings are short.
-        frequency = Counter(chain.from_iterable(units[i].shingles for i in kept))
-        if not frequency or max(frequency.values()) < 2:
-            return  # no two texts share a shingle: nothing lies in another
-        prefixes = {
-            p: heapq.nsmallest(
-                math.floor((1.0 - threshold) * len(units[p].shingles)) + 1,
-                units[p].shingles,
-                key=frequency.__getitem__,
-            )
-            for p in kept
-        }
-        needed = set(chain.from_iterable(prefixes.values()))
         postings: dict[int, list[int]] = defaultdict(list)
         for i in kept:
-            for h in needed.intersection(units[i].shingles):
+            for h in units[i].shingles:
                 postings[h].append(i)
+        if all(len(v) < 2 for v in postings.values()):
+            return  # no two texts share a shingle: nothing lies in another
 
         def longer(q: int, p: int) -> bool:
             return (units[q].tokens, -self.rank[q]) > (units[p].tokens, -self.rank[p])
 
         by_length = sorted(kept, key=lambda i: (-units[i].tokens, self.rank[i]))
         for p in by_length:
-            if any(self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())):
+            if p in self.decisions or any(
+                self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())
+            ):
                 continue
-            shingles = units[p].shingles
-            containers = sorted(
-                {q for h in prefixes[p] for q in postings[h] if q != p and q not in self.decisions},
-                key=self.rank.__getitem__,
+            # A shingle held by very many texts says little about which of them
+            # holds this one; counting it would make long texts quadratic.
+            shared: Counter[int] = Counter(
+                q
+                for h in units[p].shingles
+                if len(postings[h]) <= MAX_POSTINGS
+                for q in postings[h]
+                if q != p and q not in self.decisions
             )
+            if not shared:
+                continue
+            twins, covered = self.best_cover(p, shared)
+            if len(twins) > 1 and covered >= threshold:
+                if self.repoint(p, twins, Method.COVERED):
+                    self.remove(p, twins, Method.COVERED, covered)
+                continue
+            size = len(units[p].shingles)
             best, best_sim = -1, -1.0
-            for q in containers:
-                if not longer(q, p):
+            for q in sorted(shared, key=self.rank.__getitem__):
+                if shared[q] * 2 < size or not longer(q, p) or units[q].form > units[p].form:
                     continue
-                sim = containment(shingles, units[q].shingles)
+                sim = containment(units[p].shingles, units[q].shingles)
                 if sim > best_sim:
                     best, best_sim = q, sim
-            if best_sim >= threshold:
-                if self.repoint(p, (best,), Method.CONTAINED):
-                    self.remove(p, (best,), Method.CONTAINED, best_sim)
-                continue
-            twins, covered = self.best_cover(
-                p, [q for q in containers if self.rank[q] < self.rank[p]]
-            )
-            if twins and covered >= threshold and self.repoint(p, twins, Method.COVERED):
-                self.remove(p, twins, Method.COVERED, covered)
+            if best_sim >= threshold and self.repoint(p, (best,), Method.CONTAINED):
+                self.remove(p, (best,), Method.CONTAINED, best_sim)
 
-    def best_cover(self, p: int, seeds: Sequence[int]) -> tuple[tuple[int, ...], float]:
-        """The best cover of ``p`` by two or three adjacent kept units, one of them a seed.
+    def best_cover(self, p: int, shared: Counter[int]) -> tuple[tuple[int, ...], float]:
+        """The kept units that together hold most of ``p`` (greedy set cover),
+        and the share of ``p`` they hold; ``shared``: shingles each unit shares
+        with ``p``.
 
-        Only adjacent units count: a merged paragraph joins neighbours, while a
-        sentence pieced together from scattered paragraphs (a template filled
-        with other names) is new text.
+        A part must come before ``p`` in keep order or be a paragraph in its
+        own right (``min_words`` or more): a merged copy or a blob goes, while
+        the article's own paragraph is never cut for lines that re-wrap it.
+        Each part adds at least ``MIN_PART`` shingles the parts before it did
+        not, so no part is there for a stray shared phrase.
         """
-        units, n = self.units, len(self.units)
-        best: tuple[tuple[int, ...], float] = ((), 0.0)
-        tried: set[tuple[int, ...]] = set()
-        for q in seeds:
-            for size in (2, 3):
-                for first in range(q - size + 1, q + 1):
-                    run = tuple(range(first, first + size))
-                    if run in tried or first < 0 or first + size > n:
-                        continue
-                    tried.add(run)
-                    if any(
-                        t == p or t in self.decisions or self.rank[t] > self.rank[p] for t in run
-                    ):
-                        continue
-                    covered = cover(units[p].shingles, [units[t].shingles for t in run])
-                    if covered > best[1]:
-                        best = (run, covered)
-        return best
+        units = self.units
+        own = units[p].shingles
+        parts = [
+            q
+            for q in sorted(shared, key=lambda q: (-shared[q], self.rank[q]))
+            if shared[q] >= MIN_PART
+            and (self.rank[q] < self.rank[p] or units[q].tokens >= self.options.min_words)
+        ]
+        left = set(own)
+        chosen: list[int] = []
+        while parts and left:
+            gains = [(len(left.intersection(units[q].shingles)), -self.rank[q], q) for q in parts]
+            gain, _, q = max(gains)
+            if gain < MIN_PART:
+                break
+            chosen.append(q)
+            left.difference_update(units[q].shingles)
+            parts.remove(q)
+        return tuple(sorted(chosen)), 1.0 - len(left) / len(own)
 
 
 def find_duplicates(
