@@ -98,10 +98,17 @@ class SQLiteStore:
                 raise IndexStoreError(
                     f"{self.location}: still locked by another writer after {self.timeout:g} s"
                 ) from None
+            if "decode" in str(exc):  # a TEXT value that is not UTF-8: a damaged page
+                raise IndexStoreError(f"{self.location} is corrupt ({exc})") from None
             raise IndexStoreError(f"{self.location}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(
                 f"{self.location} is corrupt or not a dedupe index ({exc})"
+            ) from None
+        except UnicodeDecodeError:
+            # sqlite3 decodes TEXT columns as it fetches them: a damaged page.
+            raise IndexStoreError(
+                f"{self.location} is corrupt (a text column is not UTF-8)"
             ) from None
 
     @property
