@@ -386,7 +386,7 @@ PIECES = st.one_of(
 
 
 @pytest.mark.xfail(strict=True, raises=UnicodeEncodeError, reason=SURROGATES)
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, report_multiple_bugs=False)
 @given(st.lists(st.lists(PIECES, max_size=40).map(" ".join), min_size=1, max_size=5))
 def test_any_unicode_through_the_index(texts: list[str]) -> None:
     with tempfile.TemporaryDirectory() as tmp, NearDuplicateIndex(Path(tmp, "seen.db")) as index:
