@@ -223,7 +223,7 @@ class RedisStore:
                 raise IndexStoreError(
                     f"{self.location}: {_shown(key)} holds a {kind}, not {what} as in a "
                     "dedupe index (another program writes into this database); nothing "
-                    "was written"
+                    "was changed"
                 )
         replies = replies[len(typed) :]
         for key, value in zip(guard.counters, replies, strict=False):
