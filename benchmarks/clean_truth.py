@@ -221,7 +221,11 @@ def _convert_page(folder: Path) -> dict[str, Any]:
 def build(source: Path, out: Path, *, workers: int) -> int:
     """Convert every page folder under ``source`` and write ``out`` (gzip with
     no timestamp, pages by name, keys sorted: the same bytes on every run)."""
-    folders = sorted(p for p in source.iterdir() if (p / "source.html.gz").is_file())
+    folders = (
+        sorted(p for p in source.iterdir() if (p / "source.html.gz").is_file())
+        if source.is_dir()
+        else []
+    )
     if not folders:
         print(f"error: no page folders with source.html.gz in {source}", file=sys.stderr)
         return 2
@@ -605,6 +609,7 @@ class Options:
     converters: tuple[str, ...]
     kinds: tuple[str, ...]
     baselines: bool
+    idempotence: bool
     seed: int
 
 
@@ -634,7 +639,7 @@ def run_page(page: dict[str, Any], options: Options) -> PageResult:
             output = method(text)
             seconds[name] += time.perf_counter() - start
             line_scores[name, converter] = score_lines(article, text, output)
-            if name == "dedupe clean" and method(output) != output:
+            if options.idempotence and name == "dedupe clean" and method(output) != output:
                 not_idempotent.append(converter)
     base = edit_article(article)
     used = qualifies(base)
@@ -899,13 +904,23 @@ def show_failures(results: Sequence[PageResult], count: int, lines_each: int = 8
     return out
 
 
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of 1 or more, not {text!r}")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--build", action="store_true", help="convert the pages, write --data")
     parser.add_argument("--source", type=Path, default=SOURCE, help="page folders for --build")
     parser.add_argument("--data", type=Path, default=TRUTH)
     parser.add_argument("--json", type=Path, default=DEFAULT_JSON)
-    parser.add_argument("--limit", type=int, default=None, help="first N pages only")
+    parser.add_argument("--limit", type=_positive, default=None, help="first N pages only")
     parser.add_argument("--page", action="append", default=[], help="pages whose name has this")
     parser.add_argument(
         "--converter", action="append", choices=CONVERTERS, help="only these (repeatable)"
@@ -913,15 +928,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--kind", action="append", choices=KINDS, help="only these edited copies (repeatable)"
     )
-    parser.add_argument("--workers", type=int, default=1, help="processes (default 1)")
+    parser.add_argument("--workers", type=_positive, default=1, help="processes (default 1)")
     parser.add_argument(
         "--mode", choices=[m.value for m in ParagraphMode], default=ParagraphMode.AUTO.value
     )
     parser.add_argument("--seed", type=int, default=SEED, help="seed of the edited copies")
     parser.add_argument("--no-baselines", action="store_true", help="dedupe clean only")
-    parser.add_argument("--no-held", action="store_true", help="skip the still-held checks")
     parser.add_argument(
-        "--show-failures", type=int, default=0, metavar="N", help="print the N worst inputs"
+        "--no-held", action="store_true", help="skip the still-held checks (idempotence too)"
+    )
+    parser.add_argument(
+        "--show-failures", type=_positive, default=0, metavar="N", help="print the N worst inputs"
     )
     args = parser.parse_args(argv)
     command = "python benchmarks/clean_truth.py " + " ".join(
@@ -940,6 +957,7 @@ def main(argv: list[str] | None = None) -> int:
         converters=tuple(args.converter or CONVERTERS),
         kinds=tuple(args.kind or KINDS),
         baselines=not args.no_baselines,
+        idempotence=not args.no_held,
         seed=args.seed,
     )
     start = time.perf_counter()
@@ -1000,6 +1018,7 @@ def main(argv: list[str] | None = None) -> int:
                 "command": command,
                 "pages": len(pages),
                 "mode": args.mode,
+                "seed": args.seed,
                 "totals": [
                     {"method": m, "converter": c, **asdict(t)} for (m, c), t in totals.items()
                 ],

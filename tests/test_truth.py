@@ -295,3 +295,31 @@ def test_main_without_data_is_an_error(tmp_path: Path, capsys: pytest.CaptureFix
 def test_keys_here_are_the_projects_keys() -> None:
     # The benchmark must compare with the key dedupe itself uses.
     assert ct.normalize is normalize
+
+
+def test_build_without_pages_is_an_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out.jsonl.gz"
+    assert ct.main(["--build", "--source", str(tmp_path / "none"), "--data", str(out)]) == 2
+    assert "no page folders" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_build_is_deterministic_and_matches_the_stored_data(tmp_path: Path) -> None:
+    for module in ("bs4", "html_text", "html2text", "inscriptis", "trafilatura"):
+        pytest.importorskip(module)
+    if not ct.SOURCE.is_dir():
+        pytest.skip("the shared page folders are not here")
+    source = tmp_path / "pages"
+    for name in ("001", "ars-1"):
+        shutil.copytree(ct.SOURCE / name, source / name)
+    first, second = tmp_path / "a" / "out.jsonl.gz", tmp_path / "b" / "out.jsonl.gz"
+    assert ct.main(["--build", "--source", str(source), "--data", str(first)]) == 0
+    assert ct.main(["--build", "--source", str(source), "--data", str(second)]) == 0
+    assert first.read_bytes() == second.read_bytes()
+    stored = {p["name"]: p for p in ct.load()}
+    built = ct.load(first)
+    assert [p["name"] for p in built] == ["001", "ars-1"]
+    for p in built:
+        assert p == stored[p["name"]]
