@@ -33,7 +33,11 @@ by :func:`dedupe.normalize.normalize`; lines whose key is empty are ignored.
   article's paragraphs, in order.
 * still held: the seed byte for byte, goose3's lyrics page untouched,
   no trafilatura must-keep snippet losing its last copy (tests/data/pages,
-  the pages of benchmarks/clean_quality.py), idempotence on every input.
+  the pages of benchmarks/clean_quality.py; its checks live inside its main(),
+  so they are redone here on the same pages), idempotence on every converter
+  input. ``--no-held`` skips them all.
+* dedupe clean is called as a user would, ``clean(text)`` (``--mode`` to
+  force line or blank-line paragraphs); the measurement is in lines anyway.
 
 Baselines, same metrics: exact line dedup (the real ``awk '!seen[$0]++'``
 when awk is on the PATH), normalised line dedup (first line per key), and
@@ -42,8 +46,9 @@ with a fresh ``LRUCache`` per text and trafilatura's default settings,
 applied to each non-blank line as one element: a line of more than 100
 characters goes from its fourth occurrence on).
 
-    python benchmarks/clean_truth.py [--converter NAME] [--limit N] [--workers N]
-        [--show-failures N] [--json PATH]
+    python benchmarks/clean_truth.py [--converter NAME] [--kind KIND] [--page NAME]
+        [--limit N] [--workers N] [--no-baselines] [--no-held] [--show-failures N]
+        [--json PATH]
     python benchmarks/clean_truth.py --build [--source DIR]   # needs the converters
 """
 
