@@ -90,11 +90,14 @@ def boilerplate_cleaner(
 @dataclass(frozen=True, slots=True)
 class FileAnswer:
     """What the index said about one file: ``match`` is ``None`` for a new one.
-    ``added``: ``None`` when only checked, else whether the file was added."""
+    ``added``: ``None`` when only checked, else whether the file was added.
+    ``indexed``: under ``index add``, the file's own path was already indexed
+    (then ``match`` is ``None``: a file is not a near-duplicate of itself)."""
 
     path: str
     match: IndexMatch | None
     added: bool | None
+    indexed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,8 @@ class IndexReport:
 
 
 def format_answer(answer: FileAnswer) -> str:
+    if answer.indexed:
+        return f"{answer.path}: already indexed, {'replaced' if answer.added else 'not added'}"
     if answer.match is None:
         said = "new"
     else:
@@ -166,13 +171,22 @@ def _answers(
         text = read_document(path, html=html)
         if not add:
             yield FileAnswer(path, index.check(text), added=None)
+        elif path in index:
+            # Added before (an earlier run, or the same path twice): its stored
+            # version is kept, or replaced under --all, never called its own twin.
+            if add_all:
+                index.add(path, text, site=site)
+            yield FileAnswer(path, None, added=add_all, indexed=True)
         elif add_all:
             match = index.check(text)
             index.add(path, text, site=site)
             yield FileAnswer(path, match, added=True)
         else:
             match = index.check_and_add(path, text, site=site)
-            yield FileAnswer(path, match, added=match is None)
+            if match is not None and match.doc_id == path:  # added meanwhile by another process
+                yield FileAnswer(path, None, added=False, indexed=True)
+            else:
+                yield FileAnswer(path, match, added=match is None)
 
 
 def _run(answers: Iterator[FileAnswer], *, check: bool, quiet: bool) -> None:
@@ -226,6 +240,8 @@ def add(
 ) -> None:
     """Add each FILE to INDEX unless it near-duplicates a document already there.
 
+    A FILE whose path is already indexed is reported as such and kept as
+    stored (replaced by its current text under --all).
     An existing INDEX keeps its own parameters; giving others is an error.
     """
     params = _params(threshold, num_perm, ngram, seed)

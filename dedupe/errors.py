@@ -4,7 +4,10 @@
     +-- InputError    unreadable input: missing, a directory, binary, bad encoding, bad record
     +-- OptionsError  options out of range or contradicting each other
     +-- IndexStoreError
-    |                 an index that is corrupt, foreign, or opened with other parameters
+    |   |             an index that is corrupt, foreign, or opened with other parameters
+    |   +-- IndexLostError
+    |                 an open index that vanished from under it: a Redis flushed or
+    |                 restarted empty, an SQLite file deleted or replaced
     +-- OutputError   an output that cannot be written
 
 Anything else escaping the library is a bug.
@@ -27,6 +30,13 @@ class OptionsError(DedupeError):
 
 class IndexStoreError(DedupeError):
     """A near-duplicate index that is corrupt, not a dedupe index, or has other parameters."""
+
+
+class IndexLostError(IndexStoreError):
+    """An open index whose store no longer holds it: its metadata vanished or
+    was recreated (a Redis flushed or restarted without persistence, an SQLite
+    file deleted or replaced). Nothing is answered or written after it; reopen
+    the index, and re-add what it held if it must know it."""
 
 
 class OutputError(DedupeError):

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import random
+import sqlite3
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
 
 from dedupe.cli import COMMANDS, main
+from tests.test_index import RedisServer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 LINES = (SAMPLES / "rudaw-article.txt").read_text(encoding="utf-8").split("\n")
@@ -180,3 +182,66 @@ def test_clean_html(tmp_path: Path, files: dict[str, Path]) -> None:
     assert refused.exit_code == 2
     assert "--in-place" in refused.output
     assert page.read_text(encoding="utf-8").startswith("<html>")
+
+
+def test_adding_the_same_files_again(tmp_path: Path, files: dict[str, Path]) -> None:
+    index = tmp_path / "seen.db"
+    assert run("index", "add", index, files["article"], files["other"]).exit_code == 0
+    again = run("index", "add", index, files["article"], files["other"], files["again"])
+    assert again.exit_code == 0
+    lines = again.output.splitlines()
+    assert lines[:2] == [
+        f"{files['article']}: already indexed, not added",
+        f"{files['other']}: already indexed, not added",
+    ]
+    assert lines[2].startswith(f"{files['again']}: near-duplicate of {files['article']}")
+    # The same path twice in one run.
+    twice = run("index", "add", tmp_path / "twice.db", files["other"], files["other"])
+    assert twice.output.splitlines() == [
+        f"{files['other']}: new, added",
+        f"{files['other']}: already indexed, not added",
+    ]
+    # --all replaces the stored version with the file as it is now.
+    files["other"].write_text("A completely different text about trains and timetables.\n" * 3)
+    replaced = run("index", "add", "--all", index, files["other"])
+    assert replaced.output == f"{files['other']}: already indexed, replaced\n"
+    check = run("index", "check", index, files["other"])
+    assert check.output.startswith(f"{files['other']}: near-duplicate of {files['other']}")
+    assert "documents:       2" in run("index", "stats", index).output
+
+
+def test_a_damaged_row_is_one_line_exit_2(tmp_path: Path, files: dict[str, Path]) -> None:
+    index = tmp_path / "seen.db"
+    run("index", "add", index, files["article"], files["other"])
+    with sqlite3.connect(index) as db:
+        db.execute("UPDATE docs SET shingles = x'0102'")
+    db.close()
+    for command in ("check", "add"):
+        result = run("index", command, index, files["again"])
+        assert result.exit_code == 2
+        assert result.output == (
+            f"dedupe: error: {index}: document {str(files['article'])!r} (docs row n=1) "
+            "has a damaged shingle set (2 bytes, not a multiple of 8): remove that "
+            "document or rebuild the index\n"
+        )
+
+
+def test_foreign_redis_keys_are_one_line_exit_2(tmp_path: Path, files: dict[str, Path]) -> None:
+    server = RedisServer()
+    try:
+        assert run("index", "add", server.url, files["article"]).exit_code == 0
+        server.client.set("dedupe:count", "abc")
+        before = sorted(server.client.keys("*"))
+        for args in (("stats",), ("check", files["again"]), ("add", files["other"])):
+            result = run("index", args[0], server.url, *args[1:])
+            assert result.exit_code == 2
+            assert result.output == (
+                f"dedupe: error: {server.url}: dedupe:count holds 'abc', not a number as in "
+                "a dedupe index; nothing was changed\n"
+            )
+        assert sorted(server.client.keys("*")) == before
+        server.client.flushall()
+        lost = run("index", "stats", server.url)
+        assert (lost.exit_code, lost.output) == (2, f"dedupe: error: no index at {server.url}\n")
+    finally:
+        server.stop()

@@ -65,11 +65,11 @@ def free_port() -> int:
 class RedisServer:
     """A throwaway redis-server on a free loopback port, without persistence."""
 
-    def __init__(self) -> None:
+    def __init__(self, port: int | None = None) -> None:
         binary = shutil.which("redis-server")
         if binary is None:
             pytest.skip("no redis-server binary on PATH (Debian: apt-get install redis-server)")
-        self.port = free_port()
+        self.port = free_port() if port is None else port
         self.url = f"redis://127.0.0.1:{self.port}/0"
         command = [binary, "--port", str(self.port), "--bind", "127.0.0.1"]
         command += ["--save", "", "--appendonly", "no"]

@@ -31,7 +31,7 @@ import numpy.typing as npt
 
 from dedupe.boilerplate import key_hash, paragraph_key
 from dedupe.candidates import BandChoice, band_keys, choose_bands
-from dedupe.errors import IndexStoreError, OptionsError
+from dedupe.errors import IndexStoreError, InputError, OptionsError
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions, sign_hashes
 from dedupe.normalize import normalize
 from dedupe.paragraphs import split_paragraphs
@@ -172,6 +172,9 @@ class IndexStore(Protocol):
 
     Every method is one atomic unit against the store; failures of the store
     (unreachable, corrupt, locked past its timeout) raise :class:`IndexStoreError`.
+    After :meth:`open`, every method first checks that the store still holds
+    the index it opened, and raises :class:`~dedupe.errors.IndexLostError`
+    rather than answer or write without it.
     """
 
     location: str
@@ -197,6 +200,8 @@ class IndexStore(Protocol):
         """Forget a document and its paragraph counts; False if it was not there."""
         ...
 
+    def contains(self, doc_id: str) -> bool: ...
+
     def count(self) -> int: ...
 
     def site_counts(self, site: str, paragraphs: Sequence[int]) -> tuple[int, dict[int, int]]:
@@ -219,6 +224,49 @@ def shingle_blob(shingles: frozenset[int]) -> bytes:
 
 def blob_shingles(blob: bytes) -> frozenset[int]:
     return frozenset(np.frombuffer(blob, dtype=_BLOB).tolist())
+
+
+def checked_shingles(blob: object, *, where: str) -> bytes:
+    """``blob`` if it reads as a stored shingle set (8 bytes a shingle, strictly
+    increasing); else :class:`IndexStoreError` naming ``where`` (the index and
+    the document), so that a damaged row is never compared as if it were sound."""
+    data = _checked_blob(blob, where=where, what="shingle set")
+    values = np.frombuffer(data, dtype=_BLOB)
+    if values.size > 1 and not bool(np.all(values[1:] > values[:-1])):
+        raise IndexStoreError(f"{where} has a damaged shingle set (not sorted): {_REBUILD}")
+    return data
+
+
+def checked_ints(blob: object, *, where: str, what: str) -> list[int]:
+    """The 64-bit integers of a stored ``what`` blob (band keys, paragraph
+    hashes); :class:`IndexStoreError` naming ``where`` if it is damaged."""
+    return blob_ints(_checked_blob(blob, where=where, what=what))
+
+
+_REBUILD = "remove that document or rebuild the index"
+
+
+def _checked_blob(blob: object, *, where: str, what: str) -> bytes:
+    if not isinstance(blob, bytes):
+        damage = f"a {type(blob).__name__}, not a blob"
+    elif len(blob) % 8:
+        damage = f"{len(blob)} bytes, not a multiple of 8"
+    else:
+        return blob
+    raise IndexStoreError(f"{where} has a damaged {what} ({damage}): {_REBUILD}")
+
+
+def checked_name(name: str, *, what: str) -> str:
+    """``name`` (a document id, a site) if every store can hold it as UTF-8;
+    else :class:`InputError`: a lone surrogate has no UTF-8 form."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"the {what} {name!r} is not valid Unicode (a lone surrogate at position "
+            f"{exc.start}) and cannot be stored"
+        ) from None
+    return name
 
 
 def int_blob(values: Sequence[int]) -> bytes:
@@ -255,6 +303,9 @@ class Encoder:
         return Probe(shingles, to_signed(band_keys(signature, self.bands)[0]))
 
     def entry(self, doc_id: str, text: str, *, site: str | None) -> tuple[Probe, Entry]:
+        checked_name(doc_id, what="document id")
+        if site is not None:
+            checked_name(site, what="site")
         probe = self.probe(text)
         paragraphs: tuple[int, ...] = ()
         if site is not None:

@@ -25,6 +25,7 @@ from dedupe.index.base import (
     IndexParams,
     IndexStats,
     IndexStore,
+    checked_name,
     paragraph_hash,
 )
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
@@ -140,6 +141,12 @@ class NearDuplicateIndex:
     with whatever it holds. ``min_docs``/``min_share``: see
     :class:`BoilerplateOptions` (read time only, not stored). ``create=False``:
     fail instead of creating a missing index.
+
+    Document ids and sites are any valid Unicode (a lone surrogate is an
+    :class:`~dedupe.errors.InputError`). If the store loses the index while it
+    is open (a Redis flushed or restarted without persistence, the SQLite file
+    deleted or replaced), every later call raises
+    :class:`~dedupe.errors.IndexLostError` instead of answering or writing.
     """
 
     def __init__(
@@ -220,7 +227,13 @@ class NearDuplicateIndex:
 
     def remove(self, doc_id: str) -> bool:
         """Forget ``doc_id`` (and its paragraph counts); False if it was not indexed."""
-        return self._store.remove(doc_id)
+        return self._store.remove(checked_name(doc_id, what="document id"))
+
+    def __contains__(self, doc_id: object) -> bool:
+        """Whether a document of this id is indexed."""
+        if not isinstance(doc_id, str):
+            return False
+        return self._store.contains(checked_name(doc_id, what="document id"))
 
     def clean(
         self, text: str, *, site: str | None = None, options: CleanOptions | None = None
@@ -236,6 +249,7 @@ class NearDuplicateIndex:
         removed = {r.paragraph.index for r in cleaned.removed}
         found: list[BoilerplateRemoval] = []
         if site is not None:
+            checked_name(site, what="site")
             keyed = [
                 (p, paragraph_hash(key))
                 for p in cleaned.paragraphs

@@ -8,6 +8,12 @@ Every add is one transaction; ``check_and_add`` takes the write lock
 the same near-duplicate are serialised and only one is told it is new.
 Writers wait for each other up to ``timeout`` seconds.
 
+Every transaction first checks that the path still names the file that was
+opened and that its parameters are unchanged (:class:`IndexLostError` if
+not: a file deleted or replaced while open would otherwise swallow every
+later write), and every stored blob is checked before it is used (a damaged
+row is an :class:`IndexStoreError` naming the file and the document).
+
 Tables::
 
     dedupe_meta(key, value)             format marker and the IndexParams as JSON
@@ -26,7 +32,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from dedupe.errors import IndexStoreError
+from dedupe.errors import IndexLostError, IndexStoreError
 from dedupe.index.base import (
     FORMAT,
     Entry,
@@ -34,8 +40,9 @@ from dedupe.index.base import (
     IndexParams,
     IndexStats,
     Verifier,
-    blob_ints,
     check_params,
+    checked_ints,
+    checked_shingles,
     int_blob,
 )
 
@@ -77,6 +84,8 @@ class SQLiteStore:
         self.location = str(self.path)
         self.timeout = timeout
         self._db: sqlite3.Connection | None = None
+        self._identity: tuple[int, int] | None = None
+        self._params = ""
 
     # -- connection and errors -------------------------------------------------
 
@@ -89,10 +98,17 @@ class SQLiteStore:
                 raise IndexStoreError(
                     f"{self.location}: still locked by another writer after {self.timeout:g} s"
                 ) from None
+            if "decode" in str(exc):  # a TEXT value that is not UTF-8: a damaged page
+                raise IndexStoreError(f"{self.location} is corrupt ({exc})") from None
             raise IndexStoreError(f"{self.location}: {exc}") from None
         except sqlite3.DatabaseError as exc:
             raise IndexStoreError(
                 f"{self.location} is corrupt or not a dedupe index ({exc})"
+            ) from None
+        except UnicodeDecodeError:
+            # sqlite3 decodes TEXT columns as it fetches them: a damaged page.
+            raise IndexStoreError(
+                f"{self.location} is corrupt (a text column is not UTF-8)"
             ) from None
 
     @property
@@ -101,12 +117,43 @@ class SQLiteStore:
             raise IndexStoreError(f"{self.location}: the index is closed")
         return self._db
 
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            raise IndexStoreError(f"cannot read {self.location}: {exc.strerror}") from None
+        return st.st_dev, st.st_ino
+
+    def _check_still_there(self, cur: sqlite3.Cursor) -> None:
+        """:class:`IndexLostError` unless the path still names the opened index."""
+        if not self._params:  # still being opened
+            return
+        identity = self._file_identity()
+        if identity is None:
+            raise IndexLostError(
+                f"{self.location} was deleted while open: nothing more is answered or "
+                "written; reopen the index"
+            )
+        if identity != self._identity:
+            raise IndexLostError(
+                f"{self.location} was replaced by another file while open: reopen the index"
+            )
+        row = cur.execute("SELECT value FROM dedupe_meta WHERE key = 'params'").fetchone()
+        if row is None or row[0] != self._params:
+            raise IndexLostError(
+                f"{self.location}: the index parameters were removed or changed while "
+                "open: reopen the index"
+            )
+
     @contextmanager
     def _transaction(self, kind: str = "") -> Iterator[sqlite3.Cursor]:
         with self._errors():
             cur = self.db.cursor()
             cur.execute(f"BEGIN {kind}")
             try:
+                self._check_still_there(cur)
                 yield cur
             except BaseException:
                 cur.execute("ROLLBACK")
@@ -141,6 +188,8 @@ class SQLiteStore:
                 row[0]
                 for row in self._db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
             }
+        # The file exists from that first read on.
+        self._identity = self._file_identity()
         try:
             if tables and "dedupe_meta" not in tables:
                 raise IndexStoreError(
@@ -178,7 +227,9 @@ class SQLiteStore:
         if meta.get("format") != FORMAT or "params" not in meta:
             raise IndexStoreError(f"{self.location} is not a dedupe index (no format marker)")
         stored = IndexParams.from_json(meta["params"], where=self.location)
-        return check_params(stored, params, where=self.location)
+        checked = check_params(stored, params, where=self.location)
+        self._params = meta["params"]
+        return checked
 
     def close(self) -> None:
         if self._db is not None:
@@ -201,8 +252,17 @@ class SQLiteStore:
                 f"SELECT n, id, shingles FROM docs WHERE n IN ({lookups})",
                 [v for pair in chunk for v in pair],
             )
-            found.update((n, (doc_id, blob)) for n, doc_id, blob in rows)
+            for n, doc_id, blob in rows:
+                found[n] = (doc_id, checked_shingles(blob, where=self._row(doc_id, n)))
         return [found[n] for n in sorted(found)]
+
+    def _row(self, doc_id: object, n: object) -> str:
+        return f"{self.location}: document {doc_id!r} (docs row n={n})"
+
+    def contains(self, doc_id: str) -> bool:
+        with self._transaction() as cur:
+            row = cur.execute("SELECT 1 FROM docs WHERE id = ?", (doc_id,)).fetchone()
+        return row is not None
 
     def candidates(self, bands: Sequence[int]) -> list[tuple[str, bytes]]:
         if not bands:
@@ -211,8 +271,8 @@ class SQLiteStore:
             return self._candidates(cur, bands)
 
     def count(self) -> int:
-        with self._errors():
-            row = self.db.execute("SELECT count(*) FROM docs").fetchone()
+        with self._transaction() as cur:
+            row = cur.execute("SELECT count(*) FROM docs").fetchone()
         return int(row[0])
 
     def site_counts(self, site: str, paragraphs: Sequence[int]) -> tuple[int, dict[int, int]]:
@@ -263,12 +323,17 @@ class SQLiteStore:
         if row is None:
             return False
         n, site, paragraphs, bands = row
+        where = self._row(doc_id, n)
+        band_keys = checked_ints(bands, where=where, what="blob of band keys")
         cur.executemany(
             "DELETE FROM bands WHERE band = ? AND key = ? AND doc = ?",
-            [(band, key, n) for band, key in enumerate(blob_ints(bands))],
+            [(band, key, n) for band, key in enumerate(band_keys)],
         )
         if site is not None:
-            keys = [(site, key) for key in blob_ints(paragraphs)]
+            keys = [
+                (site, key)
+                for key in checked_ints(paragraphs, where=where, what="blob of paragraph hashes")
+            ]
             cur.executemany(
                 "UPDATE site_paragraphs SET docs = docs - 1 WHERE site = ? AND key = ?", keys
             )
