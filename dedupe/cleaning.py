@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from enum import Enum
 
 import numpy as np
 
@@ -18,7 +19,7 @@ from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplica
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, split
-from dedupe.runs import align, find_pieces, find_runs
+from dedupe.runs import align, corroborate, find_pieces, find_runs, find_short_runs
 from dedupe.shingles import ShingleOptions, key_shingle_hashes
 from dedupe.verify import Method
 
@@ -57,7 +58,25 @@ class CleanOptions:
             keep=self.keep,
             use_lsh=self.use_lsh,
             signature=SignatureOptions(num_perm=self.num_perm, seed=self.seed),
+            shingle_size=self.shingle_size,
         )
+
+
+class KeptBecause(str, Enum):
+    """Why the twin of a removed paragraph is the copy that stayed."""
+
+    ARTICLE = "article"
+    """The twin reads as the article (its own line of prose); this copy sits in
+    a list item, a link, a URL or markup."""
+    HOLDS = "holds"
+    """The twin, or the twins together, hold this copy's words: a piece, a
+    merged copy or a blob goes and the paragraphs stay."""
+    FIRST = "first"
+    """Between equals, the twin comes first."""
+    LONGEST = "longest"
+    """``keep="longest"``: the twin is the longer copy."""
+    SITE = "site"
+    """Site boilerplate learned by an index: no copy of it is kept."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +89,7 @@ class Removal:
     ``in_block``: removed because it sits inside a run of confirmed repeats.
     ``block``: number of the :class:`RepeatedBlock` it belongs to; 0 for site
     boilerplate (``BOILERPLATE``, cut by an index), which has no twins.
+    ``kept_because``: why the twin is the copy that stayed.
     """
 
     paragraph: Paragraph
@@ -78,6 +98,7 @@ class Removal:
     similarity: float
     in_block: bool
     block: int
+    kept_because: KeptBecause = KeptBecause.FIRST
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,9 +184,21 @@ def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Uni
     ]
 
 
+def _kept_because(decision: Decision, units: Sequence[Unit], keep: KeepPolicy) -> KeptBecause:
+    twin_form = min(units[t].form for t in decision.twins)
+    if keep is KeepPolicy.ARTICLE and twin_form < units[decision.index].form:
+        return KeptBecause.ARTICLE
+    if decision.method in (Method.CONTAINED, Method.COVERED):
+        return KeptBecause.HOLDS
+    if keep is KeepPolicy.LONGEST:
+        return KeptBecause.LONGEST
+    return KeptBecause.FIRST
+
+
 def _result(
     text: str,
     paragraphs: tuple[Paragraph, ...],
+    units: Sequence[Unit],
     decisions: dict[int, Decision],
     mode: ParagraphMode,
     options: CleanOptions,
@@ -192,6 +225,7 @@ def _result(
             similarity=d.similarity,
             in_block=d.in_block,
             block=block_of[i],
+            kept_because=_kept_because(d, units, options.keep),
         )
         for i, d in decisions.items()
     )
@@ -208,18 +242,20 @@ def _result(
 
 
 def _decide(
-    units: Sequence[Unit], comparable: Sequence[Unit], options: CleanOptions
+    units: Sequence[Unit], comparable: Sequence[Unit], texts: Sequence[str], options: CleanOptions
 ) -> dict[int, Decision]:
     """One pass of the decision stages over ``units`` (in text order)."""
     decisions = find_duplicates(units, options.groups())
+    decisions = corroborate(units, texts, decisions)
     decisions |= find_pieces(
         units, decisions, min_words=options.min_words, shingle_size=options.shingle_size
     )
-    return align(comparable, decisions, threshold=options.threshold)
+    decisions |= find_short_runs(units, decisions, min_words=options.min_words)
+    return align(comparable, dict(sorted(decisions.items())), threshold=options.threshold)
 
 
 def _settle(
-    units: Sequence[Unit], comparable: Sequence[Unit], options: CleanOptions
+    units: Sequence[Unit], comparable: Sequence[Unit], texts: Sequence[str], options: CleanOptions
 ) -> tuple[dict[int, Decision], bool]:
     """Decisions whose kept paragraphs, cleaned again, lose nothing more, and
     whether that state was reached.
@@ -232,13 +268,18 @@ def _settle(
     repetitive texts the passes come back to a set of removals seen before;
     the passes stop there and the result says it did not settle.
     """
-    decisions = _decide(units, comparable, options)
+    decisions = _decide(units, comparable, texts, options)
     seen = {frozenset(decisions)}
     # A pass that removed nothing would only be repeated on the same paragraphs;
     # the pass count is bounded so that no text can keep it going for long.
     for _ in range(2 * len(units) if decisions else 0):
         kept = [i for i in range(len(units)) if i not in decisions]
-        again = _decide([units[i] for i in kept], [comparable[i] for i in kept], options)
+        again = _decide(
+            [units[i] for i in kept],
+            [comparable[i] for i in kept],
+            [texts[i] for i in kept],
+            options,
+        )
         if not again:
             break
         for j, d in again.items():
@@ -267,8 +308,9 @@ def clean_with(text: str, options: CleanOptions) -> CleanResult:
         u if u.key else replace(u, key=p.text.strip())
         for u, p in zip(units, paragraphs, strict=True)
     ]
-    decisions, settled = _settle(units, comparable, options)
-    return _result(text, paragraphs, decisions, mode, options, settled=settled)
+    texts = [p.text for p in paragraphs]
+    decisions, settled = _settle(units, comparable, texts, options)
+    return _result(text, paragraphs, units, decisions, mode, options, settled=settled)
 
 
 def clean(

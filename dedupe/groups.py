@@ -35,7 +35,7 @@ from dedupe.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
 from dedupe.errors import OptionsError
 from dedupe.forms import Form
 from dedupe.minhash import SignatureOptions, sign_hashes
-from dedupe.shingles import as_array
+from dedupe.shingles import ShingleOptions, as_array, hash_array, shingle_strings
 from dedupe.verify import Method, containment, cover, jaccard
 
 # Up to this many distinct texts, candidates are all pairs rather than LSH.
@@ -95,6 +95,9 @@ class GroupOptions:
     keep: KeepPolicy = KeepPolicy.FIRST
     use_lsh: bool | None = None
     signature: SignatureOptions = field(default_factory=SignatureOptions)
+    shingle_size: int = 3
+    """Words a shingle spans: where paragraphs were joined, ``shingle_size - 1``
+    shingles straddle the join and lie in none of them."""
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -195,10 +198,13 @@ class _Decider:
     def contained_and_covered(self, kept: Sequence[int]) -> None:
         units = self.units
         threshold = max(self.options.threshold, MIN_CONTAINMENT)
+        # Any text still kept may hold part of another, short ones included
+        # (a merged copy joins a one-line paragraph to the next).
         postings: dict[int, list[int]] = defaultdict(list)
-        for i in kept:
-            for h in units[i].shingles:
-                postings[h].append(i)
+        for i, unit in enumerate(units):
+            if i not in self.decisions:
+                for h in unit.shingles:
+                    postings[h].append(i)
         if all(len(v) < 2 for v in postings.values()):
             return  # no two texts share a shingle: nothing lies in another
 
@@ -223,7 +229,11 @@ class _Decider:
             if not shared:
                 continue
             twins, covered = self.best_cover(p, shared)
-            if len(twins) > 1 and covered >= threshold:
+            if (
+                len(twins) > 1
+                and covered >= self.options.threshold
+                and covered + self.straddling(p, twins) >= threshold
+            ):
                 if self.repoint(p, twins, Method.COVERED):
                     self.remove(p, twins, Method.COVERED, covered)
                 continue
@@ -237,6 +247,25 @@ class _Decider:
                     best, best_sim = q, sim
             if best_sim >= threshold and self.repoint(p, (best,), Method.CONTAINED):
                 self.remove(p, (best,), Method.CONTAINED, best_sim)
+
+    def straddling(self, p: int, twins: Sequence[int]) -> float:
+        """The share of ``p``'s shingles that straddle a join of two parts: runs of
+        at most ``shingle_size - 1`` shingles in a row that no part holds, one
+        run for each join at most. A merged copy is whole though these are in
+        none of its parts."""
+        union = frozenset().union(*(self.units[t].shingles for t in twins))
+        strings = shingle_strings(self.units[p].key, ShingleOptions(self.options.shingle_size))
+        runs: list[int] = []
+        run = 0
+        for h in [*hash_array(strings).tolist(), None]:
+            if h is not None and h not in union:
+                run += 1
+                continue
+            if 0 < run < self.options.shingle_size:
+                runs.append(run)
+            run = 0
+        allowed = sorted(runs)[: len(twins) - 1]
+        return sum(allowed) / len(self.units[p].shingles)
 
     def best_cover(self, p: int, shared: Counter[int]) -> tuple[tuple[int, ...], float]:
         """The kept units that together hold most of ``p`` (greedy set cover),
@@ -267,7 +296,7 @@ class _Decider:
             chosen.append(q)
             left.difference_update(units[q].shingles)
             parts.remove(q)
-        return tuple(sorted(chosen)), 1.0 - len(left) / len(own)
+        return tuple(sorted(chosen)), (len(own) - len(left)) / len(own)
 
 
 def find_duplicates(

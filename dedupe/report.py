@@ -22,7 +22,7 @@ from dataclasses import fields
 from enum import Enum
 from typing import Any
 
-from dedupe.cleaning import CleanResult, Removal, RepeatedBlock
+from dedupe.cleaning import CleanResult, KeptBecause, Removal, RepeatedBlock
 from dedupe.paragraphs import Paragraph
 from dedupe.verify import Method
 
@@ -48,6 +48,16 @@ def _paragraph_label(p: Paragraph) -> str:
 
 def _twins_label(twins: Iterable[Paragraph]) -> str:
     return " + ".join(_paragraph_label(t) for t in twins)
+
+
+# Why the twin stayed, as the reports say it.
+_KEPT = {
+    KeptBecause.ARTICLE: "it reads as the article, this copy sits in a link, list or markup",
+    KeptBecause.HOLDS: "it holds every word of this copy",
+    KeptBecause.FIRST: "the first of equal copies",
+    KeptBecause.LONGEST: "the longest copy",
+    KeptBecause.SITE: "nothing: site boilerplate",
+}
 
 
 def _method_label(r: Removal) -> str:
@@ -175,6 +185,8 @@ def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
             diff = _near_diff(r)
             if diff:
                 pieces += [("    ", ""), *diff, ("\n", "")]
+            if r.kept_because is not KeptBecause.FIRST:
+                pieces.append((f"    kept {twin_lines.strip()}: {_KEPT[r.kept_because]}\n", "dim"))
     boilerplate = [r for r in result.removed if r.method is Method.BOILERPLATE]
     if boilerplate:
         pieces.append(("site boilerplate:\n", "bold"))
@@ -283,6 +295,7 @@ def report_data(result: CleanResult, source: str) -> dict[str, Any]:
                 "similarity": round(r.similarity, 4),
                 "in_block": r.in_block,
                 "block": r.block,
+                "kept_because": r.kept_because.value,
                 "text": r.paragraph.text,
             }
             for r in result.removed
@@ -365,7 +378,10 @@ def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
                 note = f"site boilerplate (on {removal.similarity:.0%} of the site's documents)"
             else:
                 twins = " + ".join(_link(section, t, _paragraph_label(t)) for t in removal.twins)
-                note = f"repeats {twins} ({_method_label(removal)}, {removal.similarity:.4f})"
+                note = (
+                    f"repeats {twins} ({_method_label(removal)}, {removal.similarity:.4f}); "
+                    f"kept: {_KEPT[removal.kept_because]}"
+                )
             body = f'<del>{body}</del><span class="note">{note}</span>{_html_word_diff(removal)}'
             css = "p removed"
         elif p.index in copies:

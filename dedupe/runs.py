@@ -13,17 +13,34 @@ decisions of the groups stage, each by an exact measure:
   the same place in the twin run: equal keys, Jaccard of shingle sets at or
   above the threshold, rapidfuzz ratio at or above it (keys of
   ``MIN_RATIO_WORDS`` words or more: typos cost little there), or its key found
-  as whole words in the twin paragraph. Aligned paragraphs never anchor further
-  alignment, so a block cannot creep through look-alike text.
+  as whole words in the twin paragraph; between two anchors, a short line
+  also matches with a small edit (rapidfuzz ratio of ``SHORT_EDIT_RATIO`` or
+  more). Aligned paragraphs never anchor further alignment, so a block cannot
+  creep through look-alike text.
+
+Two more passes use the same idea, that a block is evidence a lone match is not:
+
+* short runs: lines too short to go on their own (menus, link lists,
+  captions with their credits) go when two or more of them repeat, in the
+  same order, lines found earlier; a refrain (a run that repeats a line
+  within itself, follows its twin back to back, or is plain text that comes
+  back three times or more: a song's chorus) is content and stays;
+* corroboration: a paragraph that differs from its twin (``NEAR``, or
+  ``CONTAINED`` as a whole sentence) loses words when it goes. It goes when it
+  reads worse than its twin (inside a link, a URL, markup), when it is a cut
+  piece of it (a teaser) or the same words with more at the end, or when a
+  neighbour repeats the twin's neighbour or another removal lies beside it
+  with its twin beside the twin, in the same direction; two paragraphs alike but for a number (items of a list) both stay.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
 
+from dedupe.forms import Form, is_fragment
 from dedupe.groups import Decision, Unit
 from dedupe.verify import Method, jaccard, ratio
 
@@ -32,6 +49,13 @@ GAP = 3
 # A character ratio forgives a changed word as readily as a typo; in a short
 # line ("the user team" / "the CPU team") that word is the content.
 MIN_RATIO_WORDS = 15
+# Between two anchors, a short line at its twin's place may differ by a typo
+# or a changed number: the block around it says it is the same line.
+SHORT_EDIT_RATIO = 0.9
+# Earlier occurrences of a line tried as the start of a repeated run.
+RUN_STARTS = 16
+# A line of plain text seen this often is sung or chanted, not navigated.
+REFRAIN_COPIES = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +116,7 @@ def find_pieces(
 
 
 def _match(
-    unit: Unit, other: Unit, threshold: float, *, allow_contained: bool
+    unit: Unit, other: Unit, threshold: float, *, allow_contained: bool, sandwiched: bool = False
 ) -> tuple[Method, float] | None:
     if unit.key == other.key:
         return Method.EXACT, 1.0
@@ -101,6 +125,10 @@ def _match(
     near = jaccard(unit.shingles, other.shingles)
     if unit.tokens >= MIN_RATIO_WORDS:
         near = max(near, ratio(unit.key, other.key))
+    elif sandwiched and unit.tokens > 1:
+        edited = ratio(unit.key, other.key)
+        if edited >= max(threshold, SHORT_EDIT_RATIO):
+            near = max(near, edited)
     if near >= threshold:
         return Method.NEAR, near
     return None
@@ -136,6 +164,7 @@ def align(
         before = _anchor(g, -1, anchors, n)
         after = _anchor(g, +1, anchors, n)
         options: list[tuple[int, bool]] = []
+        sandwiched = before is not None and after is not None
         if before is not None and after is not None:
             lo, hi = min(anchors[before].twins), min(anchors[after].twins)
             if lo < hi <= lo + (after - before) + GAP:
@@ -152,7 +181,15 @@ def align(
         for c, contained_ok in options:
             if not 0 <= c < n or c in removed or c == g:
                 continue
-            found = _match(units[g], units[c], threshold, allow_contained=contained_ok)
+            found = _match(
+                units[g],
+                units[c],
+                threshold,
+                allow_contained=contained_ok,
+                sandwiched=sandwiched and c - min(anchors[before].twins) == g - before
+                if before is not None
+                else False,
+            )
             if found and (best is None or found[1] > best[2]):
                 best = (c, found[0], found[1])
         if best is not None:
@@ -177,3 +214,109 @@ def find_runs(decisions: dict[int, Decision]) -> tuple[Run, ...]:
     if members:
         runs.append(Run(tuple(members), tuple(twins)))
     return tuple(runs)
+
+
+def find_short_runs(
+    units: Sequence[Unit], decisions: dict[int, Decision], *, min_words: int
+) -> dict[int, Decision]:
+    """Decisions (``EXACT``, in a block) for runs of two or more lines that
+    repeat, in the same order, lines found earlier, at least one of them too
+    short to go on its own. A refrain stays: a run that repeats a line within
+    itself, that follows its twin with nothing between, or whose lines are
+    plain text and one of them comes ``REFRAIN_COPIES`` times or more."""
+    twins = {t for d in decisions.values() for t in d.twins}
+    seen: dict[str, list[int]] = defaultdict(list)
+    counts = Counter(u.key for u in units)
+    found: dict[int, Decision] = {}
+    n = len(units)
+    i = 0
+    while i < n:
+        key = units[i].key
+        starts = seen[key][-RUN_STARTS:] if key and i not in twins else []
+        best, best_len = -1, 1
+        for j in starts:
+            length = 0
+            while (
+                i + length < n
+                and j + length < i
+                and units[i + length].key
+                and units[i + length].key == units[j + length].key
+                and i + length not in twins
+            ):
+                length += 1
+            if length > best_len:
+                best, best_len = j, length
+        if best < 0:
+            if key:
+                seen[key].append(i)
+            i += 1
+            continue
+        members = range(i, i + best_len)
+        keys = [units[m].key for m in members]
+        new = [m for m in members if m not in decisions and m not in found]
+        # A run right after its twin, one with a line twice, or lines of plain
+        # text that come back again and again, is a refrain.
+        refrain = (
+            best + best_len == i
+            or len(set(keys)) < len(keys)
+            or (
+                any(counts[k] >= REFRAIN_COPIES for k in keys)
+                and all(units[m].form is Form.PROSE for m in members)
+            )
+        )
+        if not refrain and any(units[m].tokens < min_words for m in new):
+            for m in new:
+                found[m] = Decision(m, (best + m - i,), Method.EXACT, 1.0, in_block=True)
+        for m in members:
+            seen[units[m].key].append(m)
+        i += best_len
+    return found
+
+
+def corroborate(
+    units: Sequence[Unit], texts: Sequence[str], decisions: dict[int, Decision]
+) -> dict[int, Decision]:
+    """``decisions`` less the removals that would lose words on a lone match:
+    a paragraph that differs from its only twin (``NEAR``, or ``CONTAINED``
+    as whole sentences) and reads no worse than it, with no neighbour that
+    repeats the twin's neighbour and no removal beside it whose twin lies
+    beside its twin, in the same direction."""
+    kept: dict[int, Decision] = {}
+    for i, d in decisions.items():
+        if d.method not in (Method.NEAR, Method.CONTAINED) or d.in_block or len(d.twins) != 1:
+            kept[i] = d
+            continue
+        twin = d.twins[0]
+        if (
+            units[i].form > units[twin].form
+            or (
+                d.method is Method.CONTAINED
+                and is_fragment(texts[i], units[i].key, units[twin].key)
+            )
+            # One is the other with words added at the end (a site's name).
+            or _same_start(units[i].key, units[twin].key)
+            or _beside(i, twin, units, decisions)
+        ):
+            kept[i] = d
+    return kept
+
+
+def _same_start(a: str, b: str) -> bool:
+    short, long = sorted((a, b), key=len)
+    return long.startswith(short + " ")
+
+
+def _beside(i: int, twin: int, units: Sequence[Unit], decisions: dict[int, Decision]) -> bool:
+    n = len(units)
+    for step in (-1, 1):
+        j, t = i + step, twin + step
+        if 0 <= j < n and 0 <= t < n and t != i and units[j].key and units[j].key == units[t].key:
+            return True
+    for j in range(max(0, i - GAP - 1), min(n, i + GAP + 2)):
+        other = decisions.get(j)
+        if j == i or other is None:
+            continue
+        moved = min(other.twins) - twin
+        if (j - i) * moved > 0 and abs(moved) <= abs(j - i) + GAP:
+            return True
+    return False

@@ -19,8 +19,8 @@ class Method(str, Enum):
     ``NEAR``: Jaccard similarity of shingle sets (or, for short segments, the
     rapidfuzz Indel ratio of the keys) at or above the threshold.
     ``CONTAINED``: at least ``threshold`` of its shingles lie in one longer kept text.
-    ``COVERED``: at least ``threshold`` of its shingles lie in two or three kept texts
-    together (two paragraphs merged into one).
+    ``COVERED``: at least ``threshold`` of its shingles lie in several kept texts
+    together (paragraphs merged into one, a blob holding the body).
     ``BOILERPLATE``: a paragraph a near-duplicate index has learned recurs on its
     site (no twin in the text; the similarity is the share of the site's
     documents that hold it).
@@ -59,7 +59,7 @@ def cover(a: frozenset[int], parts: Sequence[frozenset[int]], *, min_gain: float
         left.difference_update(part)
         if before - len(left) < min_gain * len(a):
             return 0.0
-    return 1.0 - len(left) / len(a)
+    return (len(a) - len(left)) / len(a)
 
 
 def ratio(a: str, b: str) -> float:

@@ -145,10 +145,10 @@ def test_every_removal_has_a_kept_twin_at_the_threshold(
         elif r.method is Method.COVERED:
             union = set().union(*(string_shingles(t.text) for t in r.twins))
             assert len(mine & union) / len(mine) == r.similarity
-            # Adjacent in the output: no kept paragraph between the twins.
-            kept = [p.index for p in result.paragraphs if p.index not in gone]
-            at = kept.index(r.twins[0].index)
-            assert [t.index for t in r.twins] == kept[at : at + len(r.twins)]
+            # Several distinct kept paragraphs, in text order.
+            indexes = [t.index for t in r.twins]
+            assert len(indexes) > 1
+            assert indexes == sorted(set(indexes))
 
 
 @SETTINGS

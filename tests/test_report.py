@@ -36,7 +36,9 @@ def near() -> CleanResult:
         [
             SENTENCE.format(month="January"),
             "Something else entirely, said once and only once in this short text.",
-            SENTENCE.format(month="February"),
+            # A list item: it reads worse than the article's own line, so it goes
+            # though it differs (a lone near copy of equal standing would stay).
+            "* " + SENTENCE.format(month="February"),
             "",
         ]
     )
@@ -64,8 +66,8 @@ def test_text_when_nothing_is_removed_is_one_line() -> None:
 def test_text_near_duplicate_has_a_word_diff(near: CleanResult) -> None:
     report = format_text(near, "near.txt")
     entry, diff = report.splitlines()[2:4]
-    assert re.match(r"  line 3 repeats line 1  near  0\.\d{4}  The deaths", entry)
-    assert diff.startswith("    \u2026 ")
+    assert re.match(r"  line 3 repeats line 1  near  0\.\d{4}  \* The deaths", entry)
+    assert diff.startswith("    {+*+} The deaths of \u2026 ")
     assert "[-January,-] {+February,+}" in diff
     assert diff.endswith("\u2026")
 
@@ -144,7 +146,7 @@ def test_json_schema(seed: CleanResult) -> None:
     assert list(data) == ["schema", "source", "options", "mode", "counts", "blocks", "removed"]
     assert data["schema"] == SCHEMA == "dedupe.clean/1"
     assert data["mode"] == "line"
-    assert data["options"]["keep"] == "first"
+    assert data["options"]["keep"] == "article"
     assert data["options"]["threshold"] == seed.options.threshold
     assert data["counts"] == {
         "paragraphs": 29,
@@ -165,6 +167,7 @@ def test_json_schema(seed: CleanResult) -> None:
         "similarity",
         "in_block",
         "block",
+        "kept_because",
         "text",
     ]
     assert first["twins"] == [{"paragraph": 1, "line_start": 2, "line_end": 2}]

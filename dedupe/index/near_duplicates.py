@@ -12,7 +12,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from dedupe.boilerplate import paragraph_key
-from dedupe.cleaning import CleanOptions, CleanResult, Removal, clean_with
+from dedupe.cleaning import CleanOptions, CleanResult, KeptBecause, Removal, clean_with
 from dedupe.errors import IndexStoreError, OptionsError
 from dedupe.index.base import (
     DEFAULT_MAX_MISS,
@@ -97,6 +97,7 @@ class IndexCleanResult:
                 similarity=b.documents / b.site_documents,
                 in_block=False,
                 block=0,
+                kept_because=KeptBecause.SITE,
             )
             for b in self.boilerplate
         )
