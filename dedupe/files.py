@@ -213,6 +213,8 @@ def atomic_write(
             if old is not None:
                 _keep_owner(f.fileno(), old)
             os.fsync(f.fileno())
+        if old is not None and not hasattr(os, "fchown"):
+            temp.chmod(stat.S_IMODE(old.st_mode))
         pause = os.environ.get(PAUSE_ENV)
         if pause:
             time.sleep(float(pause))
