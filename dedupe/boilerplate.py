@@ -103,8 +103,9 @@ def paragraph_key(text: str, *, fold_digits: bool = True) -> str:
 
 
 def key_hash(key: str) -> int:
-    """The unsigned 64-bit hash of a paragraph key (XXH3-64, as shingles are hashed)."""
-    return xxh3_64_intdigest(key.encode("utf-8"))
+    """The unsigned 64-bit hash of a paragraph key (XXH3-64 of its UTF-8; a lone
+    surrogate, from a JSON escape, is encoded as its code point would be)."""
+    return xxh3_64_intdigest(key.encode("utf-8", "surrogatepass"))
 
 
 def _keyed(text: str, options: BoilerplateOptions) -> list[tuple[Paragraph, str, int | None]]:

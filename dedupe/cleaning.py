@@ -18,7 +18,7 @@ from dedupe.forms import form_of, link_only
 from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
 from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
 from dedupe.normalize import normalize, tokens
-from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, split
+from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, lines_of_blocks, split
 from dedupe.runs import align, corroborate, find_pieces, find_runs, find_short_runs
 from dedupe.shingles import ShingleOptions, key_shingle_hashes
 from dedupe.verify import Method
@@ -310,7 +310,49 @@ def clean_with(text: str, options: CleanOptions) -> CleanResult:
     ]
     texts = [p.text for p in paragraphs]
     decisions, settled = _settle(units, comparable, texts, options)
-    return _result(text, paragraphs, units, decisions, mode, options, settled=settled)
+    result = _result(text, paragraphs, units, decisions, mode, options, settled=settled)
+    return _blocks_after_lines(result, units, options)
+
+
+def _blocks_after_lines(
+    result: CleanResult, units: Sequence[Unit], options: CleanOptions
+) -> CleanResult:
+    """``result``, and for an automatic split by lines whose output AUTO splits
+    by blocks, those blocks cleaned too, so that cleaning the output again
+    changes nothing (see :func:`dedupe.paragraphs.split`). Each line of a block
+    cut then is a removal with the block's measure and the twin block's lines."""
+    if options.mode is not ParagraphMode.AUTO or result.mode is not ParagraphMode.LINE:
+        return result
+    if not result.changed or split(result.text)[0] is not ParagraphMode.BLANK_LINE:
+        return result
+    again = clean_with(result.text, replace(options, mode=ParagraphMode.BLANK_LINE))
+    gone = {r.paragraph.index for r in result.removed}
+    kept = [p.index for p in result.paragraphs if p.index not in gone]
+    lines = lines_of_blocks(result.text, again.paragraphs, kept)
+    decisions = {
+        r.paragraph.index: Decision(
+            r.paragraph.index, tuple(t.index for t in r.twins), r.method, r.similarity, r.in_block
+        )
+        for r in result.removed
+    }
+    for r in again.removed:
+        twins = tuple(i for t in r.twins for i in lines[t.index])
+        decisions |= {
+            i: Decision(i, twins, r.method, r.similarity, r.in_block)
+            for i in lines[r.paragraph.index]
+        }
+    settled = result.settled and again.settled
+    both = _result(
+        result.original,
+        result.paragraphs,
+        units,
+        dict(sorted(decisions.items())),
+        ParagraphMode.LINE,
+        options,
+        settled=settled,
+    )
+    # Cutting the blocks' lines from the input gives the same text as cutting the blocks.
+    return both if both.text == again.text else result
 
 
 def clean(

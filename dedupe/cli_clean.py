@@ -1,13 +1,15 @@
 """``dedupe clean``: parse options, clean each input with :func:`dedupe.clean`,
 write the cleaned text, render the report, pick the exit status.
 
-Inputs are handled one at a time; the first unreadable one stops the run with
-exit status 2 (files finished before it are already written). Outputs are
-replaced atomically (:func:`dedupe.files.atomic_write`).
+Inputs are handled one at a time. An input that cannot be read or written
+gets one error line and the run goes on with the next; the exit status is
+then 2. Outputs are replaced atomically (:func:`dedupe.files.atomic_write`),
+and an output that is one of the inputs is refused before anything is written.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -18,13 +20,14 @@ import click
 
 from dedupe.cleaning import CleanOptions, CleanResult
 from dedupe.cleaning import clean as clean_text
-from dedupe.cli_index import boilerplate_cleaner, check_clean_usage, page_text
-from dedupe.errors import OutputError
+from dedupe.cli_index import boilerplate_cleaner, check_clean_usage, is_html, page_text
+from dedupe.errors import InputError, OutputError
 from dedupe.files import (
     DEFAULT_MAX_BYTES,
     DecodeErrors,
     ReadOptions,
     atomic_write,
+    backup_path,
     decode,
     read_text,
 )
@@ -35,6 +38,7 @@ from dedupe.report import format_diff, format_html, format_json, format_text
 
 STDIN = "-"
 REPORTS = ("text", "diff", "json", "html")
+INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report it
 _DEFAULTS = CleanOptions()
 
 
@@ -125,6 +129,7 @@ def _check_usage(
     output_dir: Path | None,
     in_place: bool,
     backup: str | None,
+    overwrite_backup: bool,
     check: bool,
     jsonl: bool,
     field: str | None,
@@ -145,6 +150,8 @@ def _check_usage(
         raise click.UsageError("stdin has no file to write in place or name in --output-dir")
     if backup is not None and not in_place:
         raise click.UsageError("--backup needs --in-place")
+    if overwrite_backup and backup is None:
+        raise click.UsageError("--overwrite-backup needs --backup")
     if backup is not None and (not backup or "/" in backup):
         raise click.UsageError("--backup needs a suffix such as .orig")
     if in_place and errors is DecodeErrors.REPLACE:
@@ -160,6 +167,75 @@ def _check_usage(
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise click.UsageError(f"two inputs would both be written to {output_dir / twice[0]}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """True when both names reach one file (symlinks followed, hard links alike)."""
+    try:
+        sa, sb = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (sa.st_dev, sa.st_ino) == (sb.st_dev, sb.st_ino)
+
+
+def _check_targets(
+    sources: Sequence[str],
+    *,
+    output: str | None,
+    output_dir: Path | None,
+    in_place: bool,
+    backup: str | None,
+    overwrite_backup: bool,
+    report_file: Path | None,
+    html: bool,
+    errors: DecodeErrors,
+) -> None:
+    """Refuse, before anything is written, an output that would replace an input
+    (the same file by any name) and a backup that exists already."""
+    files = [(j, Path(s)) for j, s in enumerate(sources) if s != STDIN]
+    for i, source in enumerate(sources):
+        if source == STDIN:
+            continue
+        destination = _destination(source, output=output, output_dir=output_dir, in_place=in_place)
+        if destination is None:
+            continue
+        for j, other in files:
+            if (in_place and i == j) or not _same_file(destination, other):
+                continue
+            if in_place:
+                raise click.UsageError(f"{source} is named twice; it would be cleaned twice")
+            hint = (
+                ""
+                if is_html(source, force=html) or errors is DecodeErrors.REPLACE
+                else "; --in-place rewrites it safely"
+            )
+            raise click.UsageError(
+                f"{destination}: the output is the input {other}, which it would destroy{hint}"
+            )
+        kept = backup_path(Path(source), backup) if backup is not None else None
+        if kept is not None and not overwrite_backup and kept.exists():
+            raise click.UsageError(f"{kept}: exists already (--overwrite-backup replaces it)")
+    if report_file is not None:
+        for _, other in files:
+            if _same_file(report_file, other):
+                raise click.UsageError(f"{report_file}: the report file is the input {other}")
+        if output not in (None, STDIN) and os.path.realpath(report_file) == os.path.realpath(
+            str(output)
+        ):
+            raise click.UsageError(f"{report_file}: the report file is also the output (-o)")
+
+
+def _encode_text(text: str, name: str) -> bytes:
+    """``text`` as UTF-8; :class:`OutputError` for a lone surrogate, which UTF-8
+    cannot hold (only JSON Lines can carry one, as an escape)."""
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        point = ord(exc.object[exc.start])
+        raise OutputError(
+            f"{name}: the cleaned text holds a lone surrogate (U+{point:04X}), "
+            "which UTF-8 cannot hold; nothing written"
+        ) from None
 
 
 def _read(source: str, options: ReadOptions) -> tuple[str, str]:
@@ -192,8 +268,11 @@ def _destination(
 )
 @click.option("--in-place", is_flag=True, help="Replace each file with its cleaned text.")
 @click.option(
-    "--backup", metavar="SUFFIX", help="With --in-place, keep the original as FILE+SUFFIX."
+    "--backup",
+    metavar="SUFFIX",
+    help="With --in-place, keep the original as FILE+SUFFIX (refused if that exists).",
 )
+@click.option("--overwrite-backup", is_flag=True, help="Let --backup replace an existing backup.")
 @click.option(
     "--report",
     "report_kind",
@@ -293,6 +372,7 @@ def clean(
     output_dir: Path | None,
     in_place: bool,
     backup: str | None,
+    overwrite_backup: bool,
     report_kind: str,
     report_file: Path | None,
     quiet: bool,
@@ -316,8 +396,10 @@ def clean(
     """Remove repeated and near-repeated paragraphs from each FILE ('-' or none: stdin).
 
     The cleaned text goes to stdout (one input), -o, --output-dir or back into
-    the file (--in-place); the report goes to stderr. Exit status: 0 done,
-    1 --check found something to remove, 2 bad usage or unreadable input.
+    the file (--in-place); the report goes to stderr. An input that cannot be
+    read or written gets one error line and the others are still cleaned.
+    Exit status: 0 done, 1 --check found something to remove, 2 bad usage or
+    an input that failed, 130 interrupted (Ctrl-C).
     """
     if not files and sys.stdin.isatty():
         raise click.UsageError("no input: name a FILE, or pipe text in ('-' reads the terminal)")
@@ -329,6 +411,7 @@ def clean(
         output_dir=output_dir,
         in_place=in_place,
         backup=backup,
+        overwrite_backup=overwrite_backup,
         check=check,
         jsonl=jsonl,
         field=field,
@@ -337,6 +420,18 @@ def clean(
         report_file=report_file,
     )
     check_clean_usage(sources, html=html, in_place=in_place, index_url=index_url, site=site)
+    if not check:
+        _check_targets(
+            sources,
+            output=output,
+            output_dir=output_dir,
+            in_place=in_place,
+            backup=backup,
+            overwrite_backup=overwrite_backup,
+            report_file=report_file,
+            html=html,
+            errors=decode_errors,
+        )
     read_options = ReadOptions(errors=decode_errors, max_bytes=max_bytes)
     record_field = ("text" if field is None else field) if jsonl else None
     cleaner: Callable[[str], CleanResult] = partial(
@@ -365,22 +460,69 @@ def clean(
             output_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise OutputError(f"{output_dir}: cannot create ({exc.strerror or exc})") from None
-    for source in sources:
-        name, text = _read(source, read_options)
+    ctx = click.get_current_context()
+    failed = 0
+    try:
+        for source in sources:
+            try:
+                _clean_file(
+                    source,
+                    report,
+                    read_options=read_options,
+                    html=html,
+                    field=record_field,
+                    cleaner=cleaner,
+                    write=not check,
+                    destination=_destination(
+                        source, output=output, output_dir=output_dir, in_place=in_place
+                    ),
+                    in_place=in_place,
+                    backup=backup,
+                    overwrite_backup=overwrite_backup,
+                    stdout=stdout,
+                )
+            except (InputError, OutputError) as exc:
+                # One line, as for any error, and on to the next input.
+                failed += 1
+                click.echo(f"dedupe: error: {exc}", err=True)
+        report.close()
+    except KeyboardInterrupt:
+        # A file being written is left as it was (atomic_write removes its temporary).
+        click.echo("dedupe: interrupted", err=True)
+        ctx.exit(INTERRUPTED_EXIT)
+    ctx.exit(2 if failed else report.return_code)
+
+
+def _clean_file(
+    source: str,
+    report: Report,
+    *,
+    read_options: ReadOptions,
+    html: bool,
+    field: str | None,
+    cleaner: Callable[[str], CleanResult],
+    write: bool,
+    destination: Path | None,
+    in_place: bool,
+    backup: str | None,
+    overwrite_backup: bool,
+    stdout: BinaryIO,
+) -> None:
+    """Clean one input, write it (``destination`` ``None``: stdout) and add it to
+    the report; :class:`InputError`/:class:`OutputError` when it fails."""
+    name, text = _read(source, read_options)
+    if is_html(source, force=html):
         text = page_text(source, text, html=html)
-        cleaned, results = _clean_one(text, name, field=record_field, cleaner=cleaner)
-        if not check and not (in_place and cleaned == text):
-            data = cleaned.encode("utf-8")
-            destination = _destination(
-                source, output=output, output_dir=output_dir, in_place=in_place
-            )
-            if destination is None:
-                stdout.write(data)
-                stdout.flush()
-            else:
-                atomic_write(destination, data, backup_suffix=backup)
-        # Reported once written, so a report never describes an output that failed.
-        for result_name, result in results:
-            report.add(result_name, result)
-    report.close()
-    click.get_current_context().exit(report.return_code)
+        if not text.strip():
+            raise InputError(f"{name}: no text found in the HTML; nothing written")
+    cleaned, results = _clean_one(text, name, field=field, cleaner=cleaner)
+    if write and not (in_place and cleaned == text):
+        data = _encode_text(cleaned, name)
+        if destination is None:
+            stdout.write(data)
+            stdout.flush()
+        else:
+            atomic_write(destination, data, backup_suffix=backup, overwrite_backup=overwrite_backup)
+    # Reported once written, so a report never describes an output that failed.
+    for result_name, result in results:
+        report.add(result_name, result)

@@ -112,22 +112,97 @@ def _fsync_directory(directory: Path) -> None:
         os.close(fd)
 
 
-def atomic_write(path: Path, data: bytes, *, backup_suffix: str | None = None) -> None:
+def _keep_owner(fd: int, st: os.stat_result) -> None:
+    """Give the open file ``fd`` the owner, group and permission bits of ``st``,
+    as ``sed -i`` does: the owner and group where permitted (root; a member of
+    the group), the mode always, last, because a change of owner clears the
+    set-user-ID and set-group-ID bits."""
+    if not hasattr(os, "fchown"):  # Windows: no owners, and no fchmod before 3.13
+        return
+    try:
+        os.fchown(fd, st.st_uid, st.st_gid)
+    except PermissionError:
+        with contextlib.suppress(PermissionError):
+            os.fchown(fd, -1, st.st_gid)
+    os.fchmod(fd, stat.S_IMODE(st.st_mode))
+
+
+def _backup(target: Path, backup: Path, *, overwrite: bool) -> None:
+    """Make ``backup`` hold the current ``target``, all at once.
+
+    A hard link: the original file itself under a second name, owner, mode and
+    timestamps included, and no copy a kill could leave half-written. Where
+    the file system has no hard links, a complete copy under a temporary name
+    is renamed into place. An existing ``backup`` is replaced only with
+    ``overwrite``; otherwise :class:`OutputError`.
+    """
+    temp = _temp_name(backup)
+    try:
+        try:
+            os.link(target, temp)
+        except OSError as exc:
+            if isinstance(exc, FileExistsError):
+                raise
+            _copy(target, temp)
+        if overwrite:
+            temp.replace(backup)
+            return
+        try:
+            # No-clobber: link fails when the name is taken, even by a racing writer.
+            os.link(temp, backup)
+        except FileExistsError:
+            raise OutputError(
+                f"{backup}: backup exists already (--overwrite-backup replaces it)"
+            ) from None
+        except OSError:
+            if backup.exists():
+                raise OutputError(
+                    f"{backup}: backup exists already (--overwrite-backup replaces it)"
+                ) from None
+            temp.replace(backup)
+    finally:
+        temp.unlink(missing_ok=True)
+
+
+def _copy(source: Path, temp: Path) -> None:
+    st = source.stat()
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as f, source.open("rb") as src:
+        shutil.copyfileobj(src, f)
+        f.flush()
+        os.fsync(f.fileno())
+        _keep_owner(f.fileno(), st)
+    shutil.copystat(source, temp)
+
+
+def backup_path(path: Path, suffix: str) -> Path:
+    """Where :func:`atomic_write` keeps the original of ``path`` for ``suffix``
+    (next to the file a symlink points to)."""
+    target = Path(os.path.realpath(path))
+    return target.with_name(target.name + suffix)
+
+
+def atomic_write(
+    path: Path, data: bytes, *, backup_suffix: str | None = None, overwrite_backup: bool = False
+) -> None:
     """Replace the file at ``path`` with ``data``, all at once or not at all.
 
     A symlink is followed: its target is replaced. An existing file keeps its
+    owner and group where the process may set them (as ``sed -i``), and its
     permission bits; a new one gets the usual ``0o666`` less the umask. With
-    ``backup_suffix`` an existing file is first copied next to it, its name
-    plus the suffix (timestamps and permissions kept).
+    ``backup_suffix`` an existing file is first kept next to it under its name
+    plus the suffix (see :func:`backup_path`): the original file itself, so
+    its owner, mode and timestamps too. An existing backup is an
+    :class:`OutputError` (nothing written) unless ``overwrite_backup``.
     On any failure the temporary file is removed, ``path`` is left as it was,
     and :class:`OutputError` names the path.
     """
     target = Path(os.path.realpath(path))
     temp = _temp_name(target)
     try:
-        mode = stat.S_IMODE(target.stat().st_mode)
+        old: os.stat_result | None = target.stat()
     except FileNotFoundError:
-        mode = None
+        old = None
     except OSError as exc:
         raise OutputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
@@ -135,14 +210,16 @@ def atomic_write(path: Path, data: bytes, *, backup_suffix: str | None = None) -
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
+            if old is not None:
+                _keep_owner(f.fileno(), old)
             os.fsync(f.fileno())
-        if mode is not None:
-            temp.chmod(mode)
+        if old is not None and not hasattr(os, "fchown"):
+            temp.chmod(stat.S_IMODE(old.st_mode))
         pause = os.environ.get(PAUSE_ENV)
         if pause:
             time.sleep(float(pause))
-        if backup_suffix and mode is not None:
-            shutil.copy2(target, target.with_name(target.name + backup_suffix))
+        if backup_suffix and old is not None:
+            _backup(target, backup_path(target, backup_suffix), overwrite=overwrite_backup)
         temp.replace(target)
     except BaseException as exc:
         temp.unlink(missing_ok=True)

@@ -33,8 +33,7 @@ _LINK_ONLY = re.compile(
 # a link or image opening.
 _WRAPPER = re.compile(r"\s*(?:[*+\-\u2022>|#]|o\s|\d+[.)]\s|!?\[)")
 _DATA = re.compile(r"\s*(?:[\[{]\s*\"|<[a-zA-Z!])")
-_SENTENCE_END = (".", "!", "?", "\u3002", "\uff01", "\uff1f", '"', "'", ")")
-_SENTENCE_END += ("\u201d", "\u2019", "\u00bb")
+_SENTENCE_END = tuple(".!?\u3002\uff01\uff1f\"')\u201d\u2019\u00bb")
 _ELLIPSIS = ("...", "\u2026")
 # Share of a paragraph's characters in markup at which it reads as markup.
 _MARKUP_SHARE = 0.4

@@ -95,10 +95,10 @@ def _fmix32(h: Signatures) -> Signatures:
 
 def datasketch_hashfunc(data: bytes) -> int:
     """The 32-bit input hash of a UTF-8 encoded shingle, as a ``hashfunc`` for
-    ``datasketch.MinHash``."""
+    ``datasketch.MinHash`` (a lone surrogate encoded with ``"surrogatepass"``)."""
     from dedupe.shingles import hash_array
 
-    return int(hash_array([data.decode("utf-8")])[0]) & 0xFFFFFFFF
+    return int(hash_array([data.decode("utf-8", "surrogatepass")])[0]) & 0xFFFFFFFF
 
 
 def _sign(shingles: KeyShingles, rows: int, options: SignatureOptions) -> Signatures:
@@ -287,7 +287,9 @@ def _point_groups(
             points = np.frombuffer("".join(parts).encode("ascii").lower(), dtype=np.uint8)
         else:
             parts = [fold(texts[i]) for i in rows.tolist()]
-            points = np.frombuffer("".join(parts).encode("utf-32-le"), dtype=np.uint32)
+            # surrogatepass: lone surrogates are code points too (see shingles).
+            joined = "".join(parts).encode("utf-32-le", "surrogatepass")
+            points = np.frombuffer(joined, dtype=np.uint32)
         starts = np.zeros(len(parts) + 1, dtype=np.int64)
         np.cumsum([len(p) for p in parts], out=starts[1:])
         yield rows, points, starts

@@ -23,7 +23,9 @@ class ParagraphMode(str, Enum):
 
     ``LINE``: every non-blank line is a paragraph (scraped text, one block per line).
     ``BLANK_LINE``: paragraphs are separated by blank lines (hard-wrapped prose).
-    ``AUTO``: ``BLANK_LINE`` when the text looks hard-wrapped, otherwise ``LINE``.
+    ``AUTO``: ``BLANK_LINE`` when the text has a block of several lines and
+    every such block looks hard-wrapped, otherwise ``LINE``. The rule looks at
+    each block on its own so that cleaning keeps it (see :func:`split`).
     """
 
     AUTO = "auto"
@@ -105,34 +107,41 @@ def _blocks(text: str, lines: Sequence[_Line]) -> list[list[_Line]]:
     return blocks
 
 
-def _wrapped(text: str, blocks: Sequence[list[_Line]]) -> bool:
-    """True when most lines sit in multi-line blocks wrapped near one width.
+def _wrapped_block(text: str, block: Sequence[_Line]) -> bool:
+    """True when the lines of a multi-line block look hard-wrapped.
 
     Hard-wrapped prose (e-mail, plain-text books) breaks lines inside
-    paragraphs at a fixed width: most lines but a block's last one come close
-    to the widest line, that width is at most 100 characters, and those lines
-    mostly stop mid-sentence. Scraped page text has ragged lines (menus,
-    headings) or one whole sentence or paragraph per line, and is not.
+    paragraphs at a fixed width: most lines but the block's last one come
+    close to the widest of them, that width is 30 to 100 characters, and those
+    lines mostly stop mid-sentence, and no line comes twice. Scraped page text
+    has ragged lines (menus, headings), one whole sentence or paragraph per
+    line, or the same line repeated, and is not.
     """
-    nonblank = sum(len(b) for b in blocks)
-    if nonblank < 4:
+    inner = block[:-1]
+    if len({text[line.start : line.end].strip() for line in block}) < len(block):
         return False
-    inner = [line.end - line.start for b in blocks if len(b) > 1 for line in b[:-1]]
-    in_multi = sum(len(b) for b in blocks if len(b) > 1)
-    if in_multi * 2 < nonblank or not inner:
-        return False
-    width = max(inner)
+    widths = [line.end - line.start for line in inner]
+    width = max(widths)
     if width > 100 or width < 30:
         return False
-    near_width = sum(1 for n in inner if n >= 0.7 * width)
-    ends = sum(
-        1
-        for b in blocks
-        if len(b) > 1
-        for line in b[:-1]
-        if text[line.start : line.end].rstrip().endswith(_SENTENCE_END)
-    )
-    return near_width >= 0.6 * len(inner) and ends <= 0.3 * len(inner)
+    near_width = sum(1 for n in widths if n >= 0.7 * width)
+    ends = sum(1 for line in inner if text[line.start : line.end].rstrip().endswith(_SENTENCE_END))
+    # One sentence may end at a line break by chance, even in a short block.
+    return near_width >= 0.6 * len(inner) and ends <= max(1, 0.3 * len(inner))
+
+
+def _wrapped(text: str, blocks: Sequence[list[_Line]]) -> bool:
+    """True when the text has a multi-line block and every one looks hard-wrapped.
+
+    The rule looks at each block on its own, so that cleaning cannot flip it:
+    cleaning in ``BLANK_LINE`` mode cuts whole blocks and leaves the others as
+    they were, so its output is decided ``BLANK_LINE`` again, or has single-line
+    blocks only, which both modes split alike. A whole-text statistic (share
+    of lines in long blocks, one width for the text) could flip when blocks
+    are cut, and the output, split by lines, would lose more on a second run.
+    """
+    multi = [b for b in blocks if len(b) > 1]
+    return bool(multi) and all(_wrapped_block(text, b) for b in multi)
 
 
 def _mode(mode: ParagraphMode | str) -> ParagraphMode:
@@ -153,7 +162,15 @@ def split_paragraphs(
 def split(
     text: str, *, mode: ParagraphMode | str = ParagraphMode.AUTO
 ) -> tuple[ParagraphMode, tuple[Paragraph, ...]]:
-    """The concrete mode for ``text`` and its paragraphs in that mode."""
+    """The concrete mode for ``text`` and its paragraphs in that mode.
+
+    ``AUTO`` is decided so that cleaning twice gives what cleaning once gave:
+    cutting whole blocks from a text split by blocks leaves blocks that are
+    each as they were, so the output is split by blocks again (or has no block
+    of several lines, which both modes split alike). Cutting lines can leave
+    a text that is split by blocks; :func:`dedupe.clean` then cuts its
+    repeated blocks in the same run.
+    """
     chosen = _mode(mode)
     lines = _lines(text)
     blocks = _blocks(text, lines) if chosen is not ParagraphMode.LINE else []
@@ -177,6 +194,20 @@ def split(
             )
         )
     return chosen, tuple(out)
+
+
+def lines_of_blocks(
+    text: str, blocks: Sequence[Paragraph], names: Sequence[int]
+) -> list[tuple[int, ...]]:
+    """For each of ``blocks`` (paragraphs of ``text`` split by blank lines), the
+    names of the lines it is made of, where ``names[k]`` names the ``k``-th
+    non-blank line of ``text``."""
+    nonblank = (line for line in _lines(text) if not _is_blank(text, line))
+    ordinal = {line.number: k for k, line in enumerate(nonblank)}
+    return [
+        tuple(names[ordinal[n]] for n in range(b.line_start, b.line_end + 1) if n in ordinal)
+        for b in blocks
+    ]
 
 
 def join_kept(text: str, paragraphs: Sequence[Paragraph], removed: Iterable[int]) -> str:

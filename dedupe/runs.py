@@ -30,7 +30,8 @@ Two more passes use the same idea, that a block is evidence a lone match is not:
   reads worse than its twin (inside a link, a URL, markup), when it is a cut
   piece of it (a teaser) or the same words with more at the end, or when a
   neighbour repeats the twin's neighbour or another removal lies beside it
-  with its twin beside the twin, in the same direction; two paragraphs alike but for a number (items of a list) both stay.
+  with its twin beside the twin, in the same direction; two paragraphs
+  alike but for a number (items of a list) both stay.
 """
 
 from __future__ import annotations

@@ -19,7 +19,9 @@ on every machine and in every process, and because ``poly(x + y) = poly(x) +
 P**len(x) * poly(y)``, the hash of a word shingle is computed from the hashes
 of its tokens: :func:`key_shingle_hashes` hashes whole batches of keys with
 array operations, never building a shingle string. The length term keeps
-strings that differ only by trailing NUL characters apart.
+strings that differ only by trailing NUL characters apart. Any Python string
+is accepted: a lone surrogate (``"\\ud800"`` from a JSON escape) is hashed as
+its code point like every other character.
 """
 
 from __future__ import annotations
@@ -225,7 +227,11 @@ def _finish(polys: Hashes, lengths: npt.NDArray[np.int64]) -> Hashes:
 
 
 def _code_points(text: str) -> npt.NDArray[np.uint64]:
-    return np.frombuffer(text.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+    # surrogatepass: a lone surrogate (from a JSON escape) hashes as its code
+    # point, like any other; valid text encodes exactly as with "strict".
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
+        np.uint64
+    )
 
 
 @lru_cache(maxsize=1)

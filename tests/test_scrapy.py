@@ -152,3 +152,23 @@ def test_a_real_crawl(site: str, tmp_path: Path) -> None:
     assert stats["item_dropped_count"] == 1
     assert stats["dedupe/paragraphs_removed"] == 5
     assert stats["dedupe/boilerplate_removed"] == 4 * len(FOOTER)
+
+
+def test_an_item_with_a_lone_surrogate(tmp_path: Path) -> None:
+    """Scraped JSON can carry "\\ud800"; the item is checked, cleaned and kept."""
+    from scrapy.exceptions import DropItem
+    from scrapy.utils.test import get_crawler
+
+    from dedupe.contrib.scrapy import DedupePipeline
+
+    crawler = get_crawler(settings_dict={"DEDUPE_INDEX": str(tmp_path / "seen.db")})
+    pipeline = DedupePipeline.from_crawler(crawler)
+    pipeline.open_spider()
+    paragraph = " ".join(body(1)) + " \ud800"
+    try:
+        item = pipeline.process_item({"text": f"{paragraph}\n{paragraph}"})
+        assert item == {"text": paragraph}
+        with pytest.raises(DropItem):
+            pipeline.process_item({"url": "https://example.com/a", "text": paragraph})
+    finally:
+        pipeline.close_spider()

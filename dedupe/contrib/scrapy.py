@@ -131,9 +131,10 @@ class DedupePipeline:
             self.stats.inc_value("dedupe/no_text")
             return item
         raw_id = adapter.get(self.id_field)
-        # Without an id the text itself names the document.
+        # Without an id the text itself names the document. surrogatepass: scraped
+        # JSON may hold a lone surrogate ("\ud800"), which is text all the same.
         if raw_id is None:
-            doc_id = f"xxh3:{xxh3_64_hexdigest(text.encode('utf-8'))}"
+            doc_id = f"xxh3:{xxh3_64_hexdigest(text.encode('utf-8', 'surrogatepass'))}"
         else:
             doc_id = str(raw_id)
         site = site_of(doc_id)
