@@ -272,9 +272,12 @@ class _Decider:
         and the share of ``p`` they hold; ``shared``: shingles each unit shares
         with ``p``.
 
-        A part must come before ``p`` in keep order or be a paragraph in its
-        own right (``min_words`` or more): a merged copy or a blob goes, while
-        the article's own paragraph is never cut for lines that re-wrap it.
+        A part lies in ``p`` (at least ``threshold`` of it: a merged copy or a
+        blob is made of whole paragraphs, while a sentence pieced together
+        from phrases of other sentences is new text), and comes before ``p``
+        in keep order or is a paragraph in its own right (``min_words`` or
+        more), so the article's own paragraph is never cut for lines that
+        re-wrap it.
         Each part adds at least ``MIN_PART`` shingles the parts before it did
         not, so no part is there for a stray shared phrase.
         """
@@ -285,6 +288,7 @@ class _Decider:
             for q in sorted(shared, key=lambda q: (-shared[q], self.rank[q]))
             if shared[q] >= MIN_PART
             and (self.rank[q] < self.rank[p] or units[q].tokens >= self.options.min_words)
+            and containment(units[q].shingles, own) >= self.options.threshold
         ]
         left = set(own)
         chosen: list[int] = []

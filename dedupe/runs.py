@@ -36,6 +36,7 @@ Two more passes use the same idea, that a block is evidence a lone match is not:
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from dedupe.forms import Form, is_fragment
 from dedupe.groups import Decision, Unit
 from dedupe.verify import Method, jaccard, ratio
 
+_DIGIT = re.compile(r"\d")
+
 # How many kept paragraphs may separate a paragraph from the anchors around it.
 GAP = 3
 # A character ratio forgives a changed word as readily as a typo; in a short
@@ -53,6 +56,8 @@ MIN_RATIO_WORDS = 15
 # Between two anchors, a short line at its twin's place may differ by a typo
 # or a changed number: the block around it says it is the same line.
 SHORT_EDIT_RATIO = 0.9
+# Passes of alignment: each may follow a confirmed block further.
+ALIGN_ROUNDS = 4
 # Earlier occurrences of a line tried as the start of a repeated run.
 RUN_STARTS = 16
 # A line of plain text seen this often is sung or chanted, not navigated.
@@ -117,8 +122,11 @@ def find_pieces(
 
 
 def _match(
-    unit: Unit, other: Unit, threshold: float, *, allow_contained: bool, sandwiched: bool = False
+    unit: Unit, other: Unit, threshold: float, *, allow_contained: bool, diagonal: bool = False
 ) -> tuple[Method, float] | None:
+    """How ``unit`` matches ``other``; ``diagonal``: ``other`` sits at the place
+    in the twin run that anchors on both sides point to, where a short line may
+    differ by a small edit or a changed number."""
     if unit.key == other.key:
         return Method.EXACT, 1.0
     if allow_contained and _whole_words_in(unit.key, other.key):
@@ -126,10 +134,10 @@ def _match(
     near = jaccard(unit.shingles, other.shingles)
     if unit.tokens >= MIN_RATIO_WORDS:
         near = max(near, ratio(unit.key, other.key))
-    elif sandwiched and unit.tokens > 1:
-        edited = ratio(unit.key, other.key)
-        if edited >= max(threshold, SHORT_EDIT_RATIO):
-            near = max(near, edited)
+    elif diagonal:
+        if _DIGIT.sub("0", unit.key) == _DIGIT.sub("0", other.key):
+            return Method.NEAR, max(near, ratio(unit.key, other.key), threshold)
+        near = max(near, ratio(unit.key, other.key))
     if near >= threshold:
         return Method.NEAR, near
     return None
@@ -146,57 +154,78 @@ def _anchor(index: int, step: int, anchors: dict[int, Decision], n: int) -> int 
     return None
 
 
+def _options(
+    g: int, units: Sequence[Unit], strong: dict[int, Decision]
+) -> tuple[list[tuple[int, bool]], int | None]:
+    """Places in the twin run where paragraph ``g`` may repeat (and whether it
+    may be a piece of that place), and the diagonal place if anchors on both
+    sides agree on it."""
+    n = len(units)
+    before = _anchor(g, -1, strong, n)
+    after = _anchor(g, +1, strong, n)
+    if before is not None and after is not None:
+        lo, hi = min(strong[before].twins), min(strong[after].twins)
+        diagonal = g + lo - before if lo - before == hi - after else None
+        if lo < hi <= lo + (after - before) + GAP:
+            return [(c, True) for c in range(lo, hi + 1) if not before <= c <= after], diagonal
+        return [], None
+    if before is not None:
+        twin = min(strong[before].twins)
+        # Next to a run, only a line of two words or more may be a piece
+        # of the twin: one word found in a paragraph proves nothing.
+        return [(twin + (g - before), False), (twin, units[g].tokens > 1)], None
+    if after is not None:
+        twin = min(strong[after].twins)
+        return [(twin - (after - g), False), (twin, units[g].tokens > 1)], None
+    return [], None
+
+
 def align(
     units: Sequence[Unit], anchors: dict[int, Decision], *, threshold: float
 ) -> dict[int, Decision]:
     """``anchors`` plus the paragraphs aligned with them (``in_block``).
 
     ``units`` are all paragraphs in text order; a paragraph whose key is empty
-    (punctuation only) compares by its stripped text, given as its key.
+    (punctuation only) compares by its stripped text, given as its key. A
+    paragraph equal to its place in the twin run (the same key, or between two
+    anchors that agree on the place, the same up to its digits) anchors in
+    turn, so a confirmed block is followed to its end; nothing else does.
     """
     if not anchors:
         return {}
     removed = dict(anchors)
+    strong = dict(anchors)
     twins = {t for d in removed.values() for t in d.twins}
     n = len(units)
-    for g in range(n):
-        if g in removed or g in twins or not units[g].key:
-            continue
-        before = _anchor(g, -1, anchors, n)
-        after = _anchor(g, +1, anchors, n)
-        options: list[tuple[int, bool]] = []
-        sandwiched = before is not None and after is not None
-        if before is not None and after is not None:
-            lo, hi = min(anchors[before].twins), min(anchors[after].twins)
-            if lo < hi <= lo + (after - before) + GAP:
-                options = [(c, True) for c in range(lo, hi + 1) if not before <= c <= after]
-        elif before is not None:
-            twin = min(anchors[before].twins)
-            # Next to a run, only a line of two words or more may be a piece
-            # of the twin: one word found in a paragraph proves nothing.
-            options = [(twin + (g - before), False), (twin, units[g].tokens > 1)]
-        elif after is not None:
-            twin = min(anchors[after].twins)
-            options = [(twin - (after - g), False), (twin, units[g].tokens > 1)]
-        best: tuple[int, Method, float] | None = None
-        for c, contained_ok in options:
-            if not 0 <= c < n or c in removed or c == g:
+    for _ in range(ALIGN_ROUNDS):
+        grew = False
+        for g in range(n):
+            if g in removed or g in twins or not units[g].key:
                 continue
-            found = _match(
-                units[g],
-                units[c],
-                threshold,
-                allow_contained=contained_ok,
-                sandwiched=sandwiched and c - min(anchors[before].twins) == g - before
-                if before is not None
-                else False,
-            )
-            if found and (best is None or found[1] > best[2]):
-                best = (c, found[0], found[1])
-        if best is not None:
+            options, diagonal = _options(g, units, strong)
+            best: tuple[int, Method, float] | None = None
+            for c, contained_ok in options:
+                if not 0 <= c < n or c in removed or c == g:
+                    continue
+                found = _match(
+                    units[g],
+                    units[c],
+                    threshold,
+                    allow_contained=contained_ok,
+                    diagonal=c == diagonal,
+                )
+                if found and (best is None or found[1] > best[2]):
+                    best = (c, found[0], found[1])
+            if best is None:
+                continue
             c, method, sim = best
             removed[g] = Decision(g, (c,), method, sim, in_block=True)
             twins.add(c)
+            if method is Method.EXACT or c == diagonal:
+                strong[g] = removed[g]
+                grew = True
+        if not grew:
+            break
     return dict(sorted(removed.items()))
 
 
@@ -313,6 +342,10 @@ def _beside(i: int, twin: int, units: Sequence[Unit], decisions: dict[int, Decis
         j, t = i + step, twin + step
         if 0 <= j < n and 0 <= t < n and t != i and units[j].key and units[j].key == units[t].key:
             return True
+    if i - twin < 2 * GAP:
+        # Items of a list follow one another alike; a copy of a block lies
+        # further from what it repeats.
+        return False
     for j in range(max(0, i - GAP - 1), min(n, i + GAP + 2)):
         other = decisions.get(j)
         if j == i or other is None:

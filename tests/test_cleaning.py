@@ -73,27 +73,25 @@ def test_removals_that_cycle_stop_and_say_so() -> None:
     # Found by a random search over texts of a few words in many orders.
     text = "\n".join(
         [
-            "the",
-            *[
-                "the town the town town town army army army the the army army the the the "
-                "the army said the the said the the army the the the"
-            ]
-            * 2,
-            "the town the town army town army army army the the army army the the the the "
-            "army said the the said the the army the the the",
-            "the the the town town town army army army the said army army the the the the "
-            "army said the the said the the army the the the",
-            "the the said the town the town town town army army army the the army army the "
-            "the the the army said the the said the army army the the the",
-            "the town the town town town army army army the the army army the the the the "
-            "army said the the said the the army the the the",
-            "the town the town army town army army army the the army army the the the the "
-            "army said the the said the the army the the the",
-            "the town the town town town army army army the the army army the the the the "
-            "army said the the said the the army the the the",
-            "the the said the town the town town town army army army the the army army the "
-            "the the the army said the the said the army army the the the",
-            "the army town the",
+            "army town said the the the army the army town the the town said the"
+            " said town town the said town army army said the said army said said",
+            "army said said the the the army the army town the the town said the"
+            " said town town the the army army army said the said army said said",
+            "army said said the the the army the army town the the town said the"
+            " said town town the the army army army said the said army said said",
+            "army said said the the the army the army town the the town said the"
+            " said town town the the army army army said the said army said said",
+            "army said said the the the army the army army the the town said the"
+            " said town town the said town army army said the said army said said",
+            "said army the",
+            "army said said the the the army the the town said the town said the"
+            " said town said the said town army army said the said army said said",
+            "town said army town",
+            "the the",
+            "army said said the the the army the army town the the town said the"
+            " said town town the the army army army said the said army said said",
+            "army town said the the the army the army town the the town said the"
+            " said town town the said town army army said the said army said said",
         ]
     )
     result = clean(text, min_words=0)
