@@ -41,12 +41,14 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import chain
+from typing import Literal
 
 from dedupe.forms import Form, is_fragment
 from dedupe.groups import Decision, Unit
 from dedupe.verify import Method, jaccard, ratio
 
 _DIGIT = re.compile(r"\d")
+Place = Literal["free", "edge", "framed"]
 
 # How many kept paragraphs may separate a paragraph from the anchors around it.
 GAP = 3
@@ -56,6 +58,8 @@ MIN_RATIO_WORDS = 15
 # Between two anchors, a short line at its twin's place may differ by a typo
 # or a changed number: the block around it says it is the same line.
 SHORT_EDIT_RATIO = 0.9
+# How far apart two anchors that agree on the diagonal may frame a stretch.
+DIAGONAL_REACH = 32
 # Passes of alignment: each may follow a confirmed block further.
 ALIGN_ROUNDS = 4
 # Earlier occurrences of a line tried as the start of a repeated run.
@@ -122,11 +126,13 @@ def find_pieces(
 
 
 def _match(
-    unit: Unit, other: Unit, threshold: float, *, allow_contained: bool, diagonal: bool = False
+    unit: Unit, other: Unit, threshold: float, *, allow_contained: bool, place: Place = "free"
 ) -> tuple[Method, float] | None:
-    """How ``unit`` matches ``other``; ``diagonal``: ``other`` sits at the place
-    in the twin run that anchors on both sides point to, where a short line may
-    differ by a small edit or a changed number."""
+    """How ``unit`` matches ``other``. ``place``: ``"framed"`` when anchors on
+    both sides point to ``other`` (a short line may then differ by a small edit
+    or in its digits), ``"edge"`` when the anchor on one side does (a short line
+    may differ by a typo: rapidfuzz ratio ``SHORT_EDIT_RATIO`` or more),
+    ``"free"`` otherwise."""
     if unit.key == other.key:
         return Method.EXACT, 1.0
     if allow_contained and _whole_words_in(unit.key, other.key):
@@ -134,18 +140,24 @@ def _match(
     near = jaccard(unit.shingles, other.shingles)
     if unit.tokens >= MIN_RATIO_WORDS:
         near = max(near, ratio(unit.key, other.key))
-    elif diagonal:
+    elif place == "framed":
         if _DIGIT.sub("0", unit.key) == _DIGIT.sub("0", other.key):
-            return Method.NEAR, max(near, ratio(unit.key, other.key), threshold)
+            return Method.NEAR, 1.0  # the same line up to its digits
         near = max(near, ratio(unit.key, other.key))
+    elif place == "edge" and unit.tokens > 1:
+        edited = ratio(unit.key, other.key)
+        if edited >= max(threshold, SHORT_EDIT_RATIO):
+            near = max(near, edited)
     if near >= threshold:
         return Method.NEAR, near
     return None
 
 
-def _anchor(index: int, step: int, anchors: dict[int, Decision], n: int) -> int | None:
+def _anchor(
+    index: int, step: int, anchors: dict[int, Decision], n: int, *, reach: int = GAP
+) -> int | None:
     j = index + step
-    for _ in range(GAP):
+    for _ in range(reach):
         if not 0 <= j < n:
             return None
         if j in anchors:
@@ -156,28 +168,41 @@ def _anchor(index: int, step: int, anchors: dict[int, Decision], n: int) -> int 
 
 def _options(
     g: int, units: Sequence[Unit], strong: dict[int, Decision]
-) -> tuple[list[tuple[int, bool]], int | None]:
+) -> tuple[list[tuple[int, bool]], int | None, Place]:
     """Places in the twin run where paragraph ``g`` may repeat (and whether it
-    may be a piece of that place), and the diagonal place if anchors on both
-    sides agree on it."""
+    may be a piece of that place), the diagonal place (where the anchors put
+    ``g``'s twin) and how it is known: ``"framed"`` by anchors on both sides
+    that agree on it, or at the ``"edge"`` of a run."""
     n = len(units)
     before = _anchor(g, -1, strong, n)
     after = _anchor(g, +1, strong, n)
+    if before is None or after is None:
+        # Farther apart, anchors that agree on the diagonal still frame the
+        # stretch between them line for line (an edited copy of a list).
+        far_before = _anchor(g, -1, strong, n, reach=DIAGONAL_REACH)
+        far_after = _anchor(g, +1, strong, n, reach=DIAGONAL_REACH)
+        if far_before is not None and far_after is not None:
+            offset = min(strong[far_before].twins) - far_before
+            if offset == min(strong[far_after].twins) - far_after:
+                return [(g + offset, False)], g + offset, "framed"
     if before is not None and after is not None:
         lo, hi = min(strong[before].twins), min(strong[after].twins)
         diagonal = g + lo - before if lo - before == hi - after else None
         if lo < hi <= lo + (after - before) + GAP:
-            return [(c, True) for c in range(lo, hi + 1) if not before <= c <= after], diagonal
-        return [], None
+            places = [(c, True) for c in range(lo, hi + 1) if not before <= c <= after]
+            return places, diagonal, "framed"
+        return [], None, "free"
     if before is not None:
         twin = min(strong[before].twins)
         # Next to a run, only a line of two words or more may be a piece
         # of the twin: one word found in a paragraph proves nothing.
-        return [(twin + (g - before), False), (twin, units[g].tokens > 1)], None
+        place = twin + (g - before)
+        return [(place, False), (twin, units[g].tokens > 1)], place, "edge"
     if after is not None:
         twin = min(strong[after].twins)
-        return [(twin - (after - g), False), (twin, units[g].tokens > 1)], None
-    return [], None
+        place = twin - (after - g)
+        return [(place, False), (twin, units[g].tokens > 1)], place, "edge"
+    return [], None, "free"
 
 
 def align(
@@ -202,7 +227,7 @@ def align(
         for g in range(n):
             if g in removed or g in twins or not units[g].key:
                 continue
-            options, diagonal = _options(g, units, strong)
+            options, diagonal, known = _options(g, units, strong)
             best: tuple[int, Method, float] | None = None
             for c, contained_ok in options:
                 if not 0 <= c < n or c in removed or c == g:
@@ -212,7 +237,7 @@ def align(
                     units[c],
                     threshold,
                     allow_contained=contained_ok,
-                    diagonal=c == diagonal,
+                    place=known if c == diagonal else "free",
                 )
                 if found and (best is None or found[1] > best[2]):
                     best = (c, found[0], found[1])
