@@ -31,7 +31,7 @@ _LINK_ONLY = re.compile(
 # Marks a converter puts before a line that is not running text: list bullets
 # (``*``, ``+``, ``-``, ``o``, numbered), headings, quotes, table cells,
 # a link or image opening.
-_WRAPPER = re.compile(r"\s*(?:[*+\-\u2022>|#]|o\s|\d+[.)]\s|!?\[)")
+_WRAPPER = re.compile(r"\s*(?:[*+\-\u2022>|#]|o\s|\d+[.)]\s|!?\[[^\]]*\]\()")
 _DATA = re.compile(r"\s*(?:[\[{]\s*\"|<[a-zA-Z!])")
 _SENTENCE_END = tuple(".!?\u3002\uff01\uff1f\"')\u201d\u2019\u00bb")
 _ELLIPSIS = ("...", "\u2026")

@@ -211,7 +211,14 @@ class _Decider:
         def longer(q: int, p: int) -> bool:
             return (units[q].tokens, -self.rank[q]) > (units[p].tokens, -self.rank[p])
 
-        by_length = sorted(kept, key=lambda i: (-units[i].tokens, self.rank[i]))
+        # A short text goes only as a merged copy: whole paragraphs joined.
+        merged_only = {
+            i
+            for i, u in enumerate(units)
+            if u.tokens < self.options.min_words and u.shingles and i not in self.decisions
+        }
+        candidates = set(kept) | merged_only
+        by_length = sorted(candidates, key=lambda i: (-units[i].tokens, self.rank[i]))
         for p in by_length:
             if p in self.decisions or any(
                 self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())
@@ -236,6 +243,8 @@ class _Decider:
             ):
                 if self.repoint(p, twins, Method.COVERED):
                     self.remove(p, twins, Method.COVERED, covered)
+                continue
+            if p in merged_only:
                 continue
             size = len(units[p].shingles)
             best, best_sim = -1, -1.0
@@ -278,7 +287,8 @@ class _Decider:
         in keep order or is a paragraph in its own right (``min_words`` or
         more), so the article's own paragraph is never cut for lines that
         re-wrap it.
-        Each part adds at least ``MIN_PART`` shingles the parts before it did
+        Each part adds at least ``MIN_PART`` shingles (or all of its own, when it
+        has fewer) the parts before it did
         not, so no part is there for a stray shared phrase.
         """
         units = self.units
@@ -286,7 +296,7 @@ class _Decider:
         parts = [
             q
             for q in sorted(shared, key=lambda q: (-shared[q], self.rank[q]))
-            if shared[q] >= MIN_PART
+            if shared[q] >= min(MIN_PART, len(units[q].shingles))
             and (self.rank[q] < self.rank[p] or units[q].tokens >= self.options.min_words)
             and containment(units[q].shingles, own) >= self.options.threshold
         ]
@@ -295,7 +305,7 @@ class _Decider:
         while parts and left:
             gains = [(len(left.intersection(units[q].shingles)), -self.rank[q], q) for q in parts]
             gain, _, q = max(gains)
-            if gain < MIN_PART:
+            if gain < min(MIN_PART, len(units[q].shingles)):
                 break
             chosen.append(q)
             left.difference_update(units[q].shingles)

@@ -205,6 +205,33 @@ def _options(
     return [], None, "free"
 
 
+def _joined(
+    g: int, units: Sequence[Unit], strong: dict[int, Decision], removed: dict[int, Decision]
+) -> tuple[int, int] | None:
+    """Two consecutive paragraphs of the twin run whose keys, joined, are the key
+    of ``g``: a merged copy's short line, where the anchors around it put it."""
+    n = len(units)
+    before = _anchor(g, -1, strong, n)
+    after = _anchor(g, +1, strong, n)
+    if before is not None and after is not None:
+        lo, hi = min(strong[before].twins), min(strong[after].twins)
+        places = range(lo, hi) if lo < hi <= lo + 2 * (after - before) + GAP else range(0)
+    elif before is not None:
+        places = range(max(strong[before].twins) + 1, max(strong[before].twins) + 2)
+    elif after is not None:
+        places = range(min(strong[after].twins) - 2, min(strong[after].twins) - 1)
+    else:
+        return None
+    key = units[g].key
+    for a in places:
+        b = a + 1
+        if a < 0 or b >= n or g in (a, b) or a in removed or b in removed:
+            continue
+        if units[a].key and units[b].key and key == f"{units[a].key} {units[b].key}":
+            return a, b
+    return None
+
+
 def align(
     units: Sequence[Unit], anchors: dict[int, Decision], *, threshold: float
 ) -> dict[int, Decision]:
@@ -214,7 +241,9 @@ def align(
     (punctuation only) compares by its stripped text, given as its key. A
     paragraph equal to its place in the twin run (the same key, or between two
     anchors that agree on the place, the same up to its digits) anchors in
-    turn, so a confirmed block is followed to its end; nothing else does.
+    turn, so a confirmed block is followed to its end; nothing else does. A
+    short line whose key is two consecutive twins' keys joined goes as
+    ``COVERED`` (similarity 1.0: the keys are equal).
     """
     if not anchors:
         return {}
@@ -242,6 +271,11 @@ def align(
                 if found and (best is None or found[1] > best[2]):
                     best = (c, found[0], found[1])
             if best is None:
+                joined = _joined(g, units, strong, removed)
+                if joined is not None:
+                    removed[g] = strong[g] = Decision(g, joined, Method.COVERED, 1.0, in_block=True)
+                    twins.update(joined)
+                    grew = True
                 continue
             c, method, sim = best
             removed[g] = Decision(g, (c,), method, sim, in_block=True)

@@ -142,6 +142,11 @@ def test_every_removal_has_a_kept_twin_at_the_threshold(
         elif r.method is Method.CONTAINED:
             key, twin = normalize(r.paragraph.text), normalize(r.twins[0].text)
             assert f" {key} " in f" {twin} "
+        elif r.method is Method.COVERED and r.in_block:
+            # A merged short line: its key is its twins' keys joined.
+            joined = " ".join(normalize(t.text) for t in r.twins)
+            assert normalize(r.paragraph.text) == joined
+            assert r.similarity == 1.0
         elif r.method is Method.COVERED:
             union = set().union(*(string_shingles(t.text) for t in r.twins))
             assert len(mine & union) / len(mine) == r.similarity
