@@ -8,7 +8,9 @@ remove a C unlike A: each decision names a kept twin and the similarity
 measured against that twin.
 
 1. exact: equal comparison keys (texts shorter than ``min_words`` take part
-   only when they are links and markup alone: a repeated menu item is noise);
+   only when they are links and markup alone, a repeated menu item, or lines
+   of ``LINE_WORDS`` words or more that are not a refrain, see
+   :meth:`_Decider.lone_repeat`);
 2. near: Jaccard of shingle sets >= threshold, among LSH candidates (or all
    pairs for small inputs);
 3. contained / covered: longest first. A text whose shingles lie (>= the
@@ -43,6 +45,11 @@ ALL_PAIRS_MAX = 64
 # Removing a contained text deletes whatever of it is not in its container(s),
 # so containment asks for more than the similarity threshold.
 MIN_CONTAINMENT = 0.95
+# Words a line needs to go as an exact repeat on its own: fewer ("Share",
+# "Comments", a number) is too little to say it is the same line.
+LINE_WORDS = 6
+# A line of plain text seen this often is sung or chanted, not navigated.
+REFRAIN_COPIES = 3
 # Shingles a part of a cover must add: one shared word triple is a phrase, not a copy.
 MIN_PART = 3
 # Texts holding one shingle above which it is not counted when looking for containers.
@@ -163,16 +170,40 @@ class _Decider:
         self.dependents.pop(old, None)
         return True
 
+    def lone_repeat(self, unit: Unit, copies: int) -> bool:
+        """Whether a text shorter than ``min_words`` may go as an exact repeat on
+        its own: links and markup alone (a menu item), or a line of
+        ``LINE_WORDS`` words or more seen twice (a headline in a second list),
+        not plain text that comes back ``REFRAIN_COPIES`` times (a chorus)."""
+        if unit.noise:
+            return True
+        if unit.tokens < min(self.options.min_words, LINE_WORDS):
+            return False
+        return copies < REFRAIN_COPIES or unit.form is not Form.PROSE
+
+    def in_structure(self, i: int, rep: int) -> bool:
+        """Whether a neighbour of text ``i`` repeats the same neighbour of ``rep``:
+        then both sit in runs that repeat (a chorus, a list shown twice)."""
+        units, n = self.units, len(self.units)
+        for step in (-1, 1):
+            a, b = i + step, rep + step
+            if 0 <= a < n and 0 <= b < n and a != rep and units[a].key == units[b].key:
+                return bool(units[a].key)
+        return False
+
     def exact_and_near(self) -> list[int]:
         units, options = self.units, self.options
         first_by_key: dict[str, int] = {}
         reps: list[int] = []
+        copies = Counter(u.key for u in units)
         for i in self.order:
             unit = units[i]
             short = unit.tokens < options.min_words
-            if (short and not unit.noise) or not unit.key:
+            if (short and not self.lone_repeat(unit, copies[unit.key])) or not unit.key:
                 continue
             rep = first_by_key.setdefault(unit.key, i)
+            if rep != i and short and not unit.noise and self.in_structure(i, rep):
+                continue  # part of a repeated run: the runs stage judges it whole
             if rep != i:
                 self.remove(i, (rep,), Method.EXACT, 1.0)
             elif not short and unit.shingles:

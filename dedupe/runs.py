@@ -44,7 +44,7 @@ from itertools import chain
 from typing import Literal
 
 from dedupe.forms import Form, is_fragment
-from dedupe.groups import Decision, Unit
+from dedupe.groups import REFRAIN_COPIES, Decision, Unit
 from dedupe.verify import Method, jaccard, ratio
 
 _DIGIT = re.compile(r"\d")
@@ -64,8 +64,6 @@ DIAGONAL_REACH = 32
 ALIGN_ROUNDS = 4
 # Earlier occurrences of a line tried as the start of a repeated run.
 RUN_STARTS = 16
-# A line of plain text seen this often is sung or chanted, not navigated.
-REFRAIN_COPIES = 3
 
 
 @dataclass(frozen=True, slots=True)
