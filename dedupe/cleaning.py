@@ -185,11 +185,11 @@ def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Uni
 
 
 def _kept_because(decision: Decision, units: Sequence[Unit], keep: KeepPolicy) -> KeptBecause:
+    if decision.method in (Method.CONTAINED, Method.COVERED):
+        return KeptBecause.HOLDS
     twin_form = min(units[t].form for t in decision.twins)
     if keep is KeepPolicy.ARTICLE and twin_form < units[decision.index].form:
         return KeptBecause.ARTICLE
-    if decision.method in (Method.CONTAINED, Method.COVERED):
-        return KeptBecause.HOLDS
     if keep is KeepPolicy.LONGEST:
         return KeptBecause.LONGEST
     return KeptBecause.FIRST

@@ -16,7 +16,8 @@ from enum import IntEnum
 # Markup spans: URLs, markdown link and image targets ``](...)``, angle-bracket
 # URLs, HTML tags and JSON keys. What they cover is not words of the text.
 _MARKUP = re.compile(
-    r"\]\([^)]*\)"  # markdown link target
+    r"\]\(<[^>]*>\)"  # markdown link target in angle brackets (may hold spaces)
+    r"|\]\([^)]*\)"  # markdown link target
     r"|<(?:https?:|www\.)[^>]*>"  # angle-bracket URL
     r"|(?:[a-z][a-z0-9+.-]*://|www\.)\S+"  # URL
     r"|</?[a-zA-Z][^<>]{0,200}>"  # HTML tag

@@ -52,6 +52,8 @@ LINE_WORDS = 6
 REFRAIN_COPIES = 3
 # Shingles a part of a cover must add: one shared word triple is a phrase, not a copy.
 MIN_PART = 3
+# Share of what a part holds of a text that no earlier part holds.
+PART_NEW = 0.5
 # Texts holding one shingle above which it is not counted when looking for containers.
 MAX_POSTINGS = 256
 
@@ -330,6 +332,8 @@ class _Decider:
             if shared[q] >= min(MIN_PART, len(units[q].shingles))
             and (self.rank[q] < self.rank[p] or units[q].tokens >= self.options.min_words)
             and containment(units[q].shingles, own) >= self.options.threshold
+            # A near copy of ``p`` is its twin, not a part of it.
+            and jaccard(units[q].shingles, own) < self.options.threshold
         ]
         left = set(own)
         chosen: list[int] = []
@@ -338,6 +342,11 @@ class _Decider:
             gain, _, q = max(gains)
             if gain < min(MIN_PART, len(units[q].shingles)):
                 break
+            if gain < PART_NEW * len(own.intersection(units[q].shingles)):
+                # Parts of a merged copy hold different stretches of it; a text
+                # sharing mostly what another part holds is a look-alike.
+                parts.remove(q)
+                continue
             chosen.append(q)
             left.difference_update(units[q].shingles)
             parts.remove(q)

@@ -180,22 +180,23 @@ def _options(
         far_before = _anchor(g, -1, strong, n, reach=DIAGONAL_REACH)
         far_after = _anchor(g, +1, strong, n, reach=DIAGONAL_REACH)
         if far_before is not None and far_after is not None:
-            offset = min(strong[far_before].twins) - far_before
+            offset = max(strong[far_before].twins) - far_before
             if offset == min(strong[far_after].twins) - far_after:
                 return [(g + offset, False)], g + offset, "framed"
     if before is not None and after is not None:
-        lo, hi = min(strong[before].twins), min(strong[after].twins)
+        lo, hi = max(strong[before].twins), min(strong[after].twins)
         diagonal = g + lo - before if lo - before == hi - after else None
         if lo < hi <= lo + (after - before) + GAP:
             places = [(c, True) for c in range(lo, hi + 1) if not before <= c <= after]
             return places, diagonal, "framed"
         return [], None, "free"
     if before is not None:
-        twin = min(strong[before].twins)
+        twin = max(strong[before].twins)
         # Next to a run, only a line of two words or more may be a piece
         # of the twin: one word found in a paragraph proves nothing.
         place = twin + (g - before)
-        return [(place, False), (twin, units[g].tokens > 1)], place, "edge"
+        # One further when a near twin hid a short paragraph merged into it.
+        return [(place, False), (twin, units[g].tokens > 1), (place + 1, False)], place, "edge"
     if after is not None:
         twin = min(strong[after].twins)
         place = twin - (after - g)
@@ -263,9 +264,13 @@ def align(
                     units[g],
                     units[c],
                     threshold,
-                    allow_contained=contained_ok,
+                    # Only a later piece goes for its container: a copy is cut
+                    # up after the text it copies, not before.
+                    allow_contained=contained_ok and c < g,
                     place=known if c == diagonal else "free",
                 )
+                if found and known == "edge" and diagonal is not None and c == diagonal + 1:
+                    found = found if found[0] is Method.EXACT else None
                 if found and (best is None or found[1] > best[2]):
                     best = (c, found[0], found[1])
             if best is None:

@@ -73,25 +73,27 @@ def test_removals_that_cycle_stop_and_say_so() -> None:
     # Found by a random search over texts of a few words in many orders.
     text = "\n".join(
         [
-            "army town said the the the army the army town the the town said the"
-            " said town town the said town army army said the said army said said",
-            "army said said the the the army the army town the the town said the"
-            " said town town the the army army army said the said army said said",
-            "army said said the the the army the army town the the town said the"
-            " said town town the the army army army said the said army said said",
-            "army said said the the the army the army town the the town said the"
-            " said town town the the army army army said the said army said said",
-            "army said said the the the army the army army the the town said the"
-            " said town town the said town army army said the said army said said",
-            "said army the",
-            "army said said the the the army the the town said the town said the"
-            " said town said the said town army army said the said army said said",
-            "town said army town",
-            "the the",
-            "army said said the the the army the army town the the town said the"
-            " said town town the the army army army said the said army said said",
-            "army town said the the the army the army town the the town said the"
-            " said town town the said town army army said the said army said said",
+            "army army the the army",
+            "town army the army",
+            "the army the the the the the town army army town army said the said"
+            " the the the army army said",
+            "town army the army",
+            "the army the the the the the town army army army army said the said"
+            " the the the army army said",
+            "the army the the the the the town army army army army said the said"
+            " the the the army army said",
+            "the army the the the the the town the army army army said the said the"
+            " town the army army the",
+            "army army army",
+            "the army the the the the said town army army town army said the said"
+            " the the the army army said",
+            "the town",
+            "the army the the the the said town army army town army said the said"
+            " the the the army army said",
+            "the said",
+            "army army the",
+            "the army the the the the the town the army army army said the said the"
+            " town the army army the",
         ]
     )
     result = clean(text, min_words=0)
