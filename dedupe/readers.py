@@ -154,11 +154,25 @@ class Url:
 
 
 def _output_names(paths: Sequence[Path | Url]) -> tuple[str, ...]:
+    """A distinct output file name for each input: its own name for the
+    first input with that name, else ``<n>-<name>`` (``n``: its place among
+    the inputs), prefixed again until no other output has it. Names are
+    compared case-folded, as on a case-insensitive filesystem."""
+    own = [path.name for path in paths]
+    first: list[bool] = []
+    taken: set[str] = set()
+    for name in own:
+        first.append(name.casefold() not in taken)
+        taken.add(name.casefold())
     names: list[str] = []
-    for i, path in enumerate(paths):
-        name = path.name
-        # Two inputs with one file name (a/x.jsonl, b/x.jsonl) must not share an output.
-        names.append(name if name not in names else f"{i}-{name}")
+    for i, name in enumerate(own):
+        if not first[i]:
+            # a/x.jsonl, b/x.jsonl: the second must neither overwrite the
+            # first nor take the name of another input (2-x.jsonl).
+            while name.casefold() in taken:
+                name = f"{i}-{name}"
+            taken.add(name.casefold())
+        names.append(name)
     return tuple(names)
 
 

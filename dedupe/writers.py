@@ -36,17 +36,19 @@ class _ByteSink(Protocol):
 
 
 def _open_compressed(path: Path) -> _ByteSink:
+    # "x": an output file is never opened twice, so no input's records can
+    # replace another's.
     suffix = path.suffix.lower()
     if suffix == ".gz":
         # mtime=0: the same input gives byte-identical output.
-        return gzip.GzipFile(path, "wb", mtime=0)
+        return gzip.GzipFile(path, "xb", mtime=0)
     if suffix in {".zst", ".zstd"}:
         import zstandard
 
-        raw = path.open("wb")
+        raw = path.open("xb")
         writer: _ByteSink = zstandard.ZstdCompressor().stream_writer(raw, closefd=True)
         return writer
-    return path.open("wb")
+    return path.open("xb")
 
 
 def render_line(record: Record, text: str, text_field: str) -> bytes:
@@ -146,6 +148,9 @@ class ParquetWriter:
         self._pq = pq
         self._text_field = source.text_field
         self._schemas = [pq.read_schema(p) for p in source.paths]
+        for name in source.names:
+            if (out_dir / name).exists():
+                raise OutputError(f"{out_dir / name}: two inputs would share this output")
         self._writers = [
             pq.ParquetWriter(out_dir / name, schema)
             for name, schema in zip(source.names, self._schemas, strict=True)
