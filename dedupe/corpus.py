@@ -1036,6 +1036,23 @@ def _fresh_dir(parent: Path, name: str, suffix: str) -> Path:
         return path
 
 
+def _check_apart(source: Source, out_dir: Path) -> None:
+    """Refuse an output directory that is an input, holds one, or lies inside
+    one: replacing it (``overwrite``) would delete the input, and an output
+    inside a directory of ``.txt`` files would be read as input."""
+    out = out_dir.resolve()
+    for path in source.paths:
+        if not isinstance(path, Path):
+            continue
+        given = path.resolve()
+        if given == out or out in given.parents:
+            raise OutputError(f"{out_dir}: holds the input {path}; choose another output directory")
+        if given in out.parents:
+            raise OutputError(
+                f"{out_dir}: lies inside the input {path}; choose an output directory outside it"
+            )
+
+
 def write_corpus(
     source: Source,
     out_dir: Path | str,
@@ -1054,6 +1071,9 @@ def write_corpus(
     ``out_dir`` (and an existing one, with ``overwrite``, stays as it was).
     An fsspec URL (``s3://bucket/out``) is written locally first (under the
     options' ``tmp_dir``) and uploaded at the end (:class:`RemoteDir`).
+
+    Raises :class:`OutputError` when ``out_dir`` (symbolic links resolved) is
+    an input, holds one or lies inside one.
     """
     if is_url(out_dir):
         remote = RemoteDir(str(out_dir))
@@ -1068,6 +1088,7 @@ def write_corpus(
             remote.upload(local, overwrite=overwrite)
         return summary
     out_dir = Path(out_dir)
+    _check_apart(source, out_dir)
     if out_dir.exists() and not overwrite:
         raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
     if out_dir.exists() and not out_dir.is_dir():

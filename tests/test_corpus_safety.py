@@ -69,3 +69,58 @@ def test_output_names_differ_even_by_case_only_and_keep_their_first_owner() -> N
     assert names[0] == "x.jsonl"
     assert names[2] == "1-x.jsonl"
     assert len({n.casefold() for n in names}) == 4
+
+
+# ---- 2. an output never is, holds, or lies inside an input ----
+
+
+def good_jsonl(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text('{"text":"alpha beta gamma"}\n{"text":"delta epsilon"}\n')
+    return path
+
+
+def test_an_output_holding_the_input_is_refused_and_the_input_kept(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    good = good_jsonl(data / "good.jsonl")
+    before = good.read_bytes()
+    line = one_error_line(run(str(good), "-o", str(data), "--overwrite"))
+    assert "holds the input" in line
+    assert good.read_bytes() == before
+    assert sorted(p.name for p in data.iterdir()) == ["good.jsonl"]
+
+
+def test_a_text_directory_written_onto_itself_is_refused(tmp_path: Path) -> None:
+    td = tmp_path / "td"
+    td.mkdir()
+    (td / "a.txt").write_text("some text\n")
+    line = one_error_line(run(str(td), "-o", str(td), "--overwrite"))
+    assert "holds the input" in line
+    assert (td / "a.txt").read_text() == "some text\n"
+    assert sorted(p.name for p in td.iterdir()) == ["a.txt"]
+
+
+def test_an_output_inside_the_input_directory_is_refused(tmp_path: Path) -> None:
+    td = tmp_path / "td"
+    td.mkdir()
+    (td / "a.txt").write_text("some text\n")
+    line = one_error_line(run(str(td), "-o", str(td / "out")))
+    assert "lies inside the input" in line
+    assert sorted(p.name for p in td.iterdir()) == ["a.txt"]
+
+
+def test_an_output_reached_through_a_symbolic_link_is_refused(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    good = good_jsonl(data / "good.jsonl")
+    (tmp_path / "link").symlink_to(data)
+    before = good.read_bytes()
+    one_error_line(run(str(good), "-o", str(tmp_path / "link"), "--overwrite"))
+    one_error_line(run(str(tmp_path / "link" / "good.jsonl"), "-o", str(data), "--overwrite"))
+    assert good.read_bytes() == before
+
+
+def test_an_output_beside_the_input_is_fine(tmp_path: Path) -> None:
+    good = good_jsonl(tmp_path / "data" / "good.jsonl")
+    result = run(str(good), "-o", str(tmp_path / "data-out"))
+    assert result.exit_code == 0, result.output
+    assert texts_out(tmp_path / "data-out") == ["alpha beta gamma", "delta epsilon"]
