@@ -19,12 +19,13 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from itertools import islice
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -34,6 +35,7 @@ from dedupe.errors import InputError, OptionsError
 
 DEFAULT_TEXT_FIELD = "text"
 DEFAULT_PARTITION_RECORDS = 1024
+_NOT_UTF8: Any = object()
 
 
 class InputFormat(str, Enum):
@@ -203,12 +205,97 @@ def _record(
     return Record(str(value), text, fields, source, where, line)
 
 
+_ZSTD_MAGIC = 0xFD2FB528
+_ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
+
+
+def zstd_frames_fault(raw: BinaryIO) -> str | None:
+    """What is wrong with the framing of the zstd file ``raw`` (seekable,
+    read from the start), or ``None`` when it is whole frames end to end.
+
+    Only frame and block headers are read (a few bytes per block of at most
+    128 KiB). A truncated file passes the decompressor without an error
+    (it yields what it could), so this is how a cut-off file is told apart
+    from a complete one; damage inside a block is the decompressor's to find.
+    """
+    size = raw.seek(0, io.SEEK_END)
+    offset = 0
+    while offset < size:
+        raw.seek(offset)
+        head = raw.read(6)
+        if len(head) < 4:
+            return "truncated (the file ends inside a zstd frame header)"
+        magic = int.from_bytes(head[:4], "little")
+        if magic in _ZSTD_SKIPPABLE:
+            if len(head) < 8 and len(head + raw.read(2)) < 8:
+                return "truncated (the file ends inside a zstd frame header)"
+            raw.seek(offset + 4)
+            offset += 8 + int.from_bytes(raw.read(4), "little")
+            continue
+        if magic != _ZSTD_MAGIC:
+            if offset == 0:
+                return "not zstd data"
+            return f"not zstd data after byte {offset}"
+        if len(head) < 5:
+            return "truncated (the file ends inside a zstd frame header)"
+        descriptor = head[4]
+        single_segment = descriptor >> 5 & 1
+        content_size = (single_segment, 2, 4, 8)[descriptor >> 6]
+        dictionary = (0, 1, 2, 4)[descriptor & 3]
+        offset += 5 + (not single_segment) + dictionary + content_size
+        while True:
+            raw.seek(offset)
+            block = raw.read(3)
+            if len(block) < 3:
+                return "truncated (the file ends inside a zstd frame)"
+            header = int.from_bytes(block, "little")
+            kind = header >> 1 & 3
+            if kind == 3:
+                return f"corrupt zstd data (bad block at byte {offset})"
+            offset += 3 + (1 if kind == 1 else header >> 3)
+            if header & 1:
+                break
+        offset += 4 * (descriptor >> 2 & 1)  # the content checksum
+        if offset > size:
+            return "truncated (the file ends inside a zstd frame)"
+    return None
+
+
+class _CheckedStream(io.RawIOBase):
+    """A decompressing stream whose decoder errors come out as ``OSError``
+    (zlib and zstandard raise their own types)."""
+
+    def __init__(self, inner: Any, errors: tuple[type[BaseException], ...]) -> None:
+        self._inner = inner
+        self._errors = errors
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            count: int = self._inner.readinto(buffer)
+        except EOFError as exc:
+            raise OSError(f"truncated ({exc})") from None
+        except self._errors as exc:
+            raise OSError(f"corrupt compressed data ({exc})") from None
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
+
+
 def _open_binary(path: Path | Url) -> io.BufferedIOBase:
+    """The bytes of ``path``, decompressed as its suffix says. A corrupt or
+    truncated compressed file raises ``OSError`` (when opened, or where the
+    damage is met), never ends early as if complete."""
     if isinstance(path, Url):
-        return path.open()
+        return io.BufferedReader(_CheckedStream(path.open(), _decoder_errors()))
     suffix = path.suffix.lower()
     if suffix == ".gz":
-        return gzip.open(path, "rb")
+        return io.BufferedReader(_CheckedStream(gzip.open(path, "rb"), _decoder_errors()))
     if suffix in {".zst", ".zstd"}:
         try:
             import zstandard
@@ -218,8 +305,33 @@ def _open_binary(path: Path | Url) -> io.BufferedIOBase:
                 "(pip install 'dedupe-text[zstd]')"
             ) from None
         raw = path.open("rb")
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
+        try:
+            fault = zstd_frames_fault(raw)
+            raw.seek(0)
+        except BaseException:
+            raw.close()
+            raise
+        if fault is not None:
+            raw.close()
+            raise OSError(fault)
+        # read_across_frames: a file of several frames (pzstd, cat a.zst
+        # b.zst) is read to its end, not to the end of its first frame.
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            raw, closefd=True, read_across_frames=True
+        )
+        return io.BufferedReader(_CheckedStream(reader, _decoder_errors()))
     return path.open("rb")
+
+
+def _decoder_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [zlib.error, EOFError]
+    try:
+        import zstandard
+    except ImportError:
+        pass
+    else:
+        errors.append(zstandard.ZstdError)
+    return tuple(errors)
 
 
 # ---- partitions: pieces of a source that a worker reads itself ----
@@ -429,6 +541,9 @@ def _row_items(
             default_id, where = str(row), f"record {row}"
         else:
             default_id = where = f"{label}:row {row + 1}"
+        if fields is _NOT_UTF8:
+            yield position, BadRecord(where, "a string is not UTF-8", source)
+            continue
         item = _record(
             fields,
             text_field=text_field,
@@ -492,9 +607,23 @@ class ArrowRows:
     def holds_data(self) -> bool:
         return True
 
+    def _rows(self) -> list[Any]:
+        try:
+            rows: list[Any] = self.batch.to_pylist()
+        except UnicodeDecodeError:
+            # A damaged page can hold a string that is not UTF-8: only its
+            # row is bad (a str marks it for _row_items).
+            rows = []
+            for k in range(self.batch.num_rows):
+                try:
+                    rows.extend(self.batch.slice(k, 1).to_pylist())
+                except UnicodeDecodeError:
+                    rows.append(_NOT_UTF8)
+        return rows
+
     def items(self) -> Iterator[tuple[int, Item]]:
         return _row_items(
-            self.batch.to_pylist(),
+            self._rows(),
             self.positions,
             source=self.source,
             label=self.label,
@@ -567,9 +696,13 @@ class JsonlSource:
                                 source, str(path), first, tuple(lines), tuple(range(count)), parser
                             )
                         first += count
-                except (OSError, EOFError) as exc:
-                    # A truncated or corrupt compressed stream.
-                    raise InputError(f"{path}: cannot read: {exc}") from None
+                except OSError as exc:
+                    # A truncated or corrupt compressed stream: what follows
+                    # the damage cannot be read, so the run stops (with
+                    # --on-error skip too).
+                    raise InputError(
+                        f"{path}: cannot read past line {first - 1}: {exc.strerror or exc}"
+                    ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -625,11 +758,22 @@ class ParquetSource:
         pq = parquet_module()
         for source, path in enumerate(self.paths):
             try:
-                reader = pq.ParquetFile(path)
+                # Pages written with checksums are checked against them.
+                reader = pq.ParquetFile(path, page_checksum_verification=True)
             except (OSError, ValueError) as exc:
                 raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
             first = 0
-            for batch in reader.iter_batches(batch_size=size):
+            batches = reader.iter_batches(batch_size=size)
+            while True:
+                try:
+                    batch = next(batches, None)
+                except (OSError, ValueError) as exc:
+                    # A corrupt page: the rows after it cannot be read.
+                    raise InputError(
+                        f"{path}: cannot read past row {first}: {_one_line(exc)}"
+                    ) from None
+                if batch is None:
+                    break
                 yield ArrowRows(
                     source,
                     str(path),
@@ -640,6 +784,10 @@ class ParquetSource:
                     self.id_field,
                 )
                 first += batch.num_rows
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,6 +3,7 @@ inputs, corrupt archives, odd text, odd files, killed runs (issue 14)."""
 
 from __future__ import annotations
 
+import gzip
 import json
 from pathlib import Path
 
@@ -124,3 +125,134 @@ def test_an_output_beside_the_input_is_fine(tmp_path: Path) -> None:
     result = run(str(good), "-o", str(tmp_path / "data-out"))
     assert result.exit_code == 0, result.output
     assert texts_out(tmp_path / "data-out") == ["alpha beta gamma", "delta epsilon"]
+
+
+# ---- 3. truncated and corrupt archives ----
+
+
+def many_records(count: int = 3000) -> bytes:
+    lines = (
+        json.dumps(
+            {"id": i, "text": f"document {i} " + " ".join(f"w{i * 7 + k}" for k in range(40))}
+        )
+        for i in range(count)
+    )
+    return "".join(line + "\n" for line in lines).encode()
+
+
+def zstd(data: bytes, *, checksum: bool = False) -> bytes:
+    zstandard = pytest.importorskip("zstandard")
+    return bytes(zstandard.ZstdCompressor(write_checksum=checksum).compress(data))
+
+
+def flipped(data: bytes, at: int) -> bytes:
+    out = bytearray(data)
+    out[at] ^= 0x5A
+    return bytes(out)
+
+
+@pytest.mark.parametrize("on_error", ["stop", "skip"])
+def test_half_a_zstd_file_is_an_error_not_a_short_corpus(tmp_path: Path, on_error: str) -> None:
+    whole = zstd(many_records())
+    path = tmp_path / "in.jsonl.zst"
+    path.write_bytes(whole[: len(whole) // 2])
+    line = one_error_line(run(str(path), "-o", str(tmp_path / "out"), "--on-error", on_error))
+    assert "in.jsonl.zst" in line
+    assert "truncated" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_zstd_file_of_several_frames_is_read_to_its_end(tmp_path: Path) -> None:
+    data = many_records(100)
+    half = data.index(b"\n", len(data) // 2) + 1
+    path = tmp_path / "in.jsonl.zst"
+    # As `cat a.zst b.zst` or pzstd make it.
+    path.write_bytes(zstd(data[:half]) + zstd(data[half:]))
+    out = tmp_path / "out"
+    result = run(str(path), "-o", str(out), "--no-boilerplate", "--no-clean")
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "summary.json").read_text())["documents_in"] == 100
+
+
+def test_a_zst_file_that_is_not_zstd_is_one_error_line(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl.zst"
+    path.write_bytes(many_records(10))
+    line = one_error_line(run(str(path), "-o", str(tmp_path / "out")))
+    assert "not zstd data" in line
+
+
+def test_a_flipped_byte_in_a_zstd_file_with_a_checksum_is_one_error_line(tmp_path: Path) -> None:
+    whole = zstd(many_records(), checksum=True)
+    path = tmp_path / "in.jsonl.zst"
+    path.write_bytes(flipped(whole, len(whole) // 2))
+    one_error_line(run(str(path), "-o", str(tmp_path / "out")))
+    # Skipping the garbled lines still meets the checksum at the end.
+    line = one_error_line(run(str(path), "-o", str(tmp_path / "out"), "--on-error", "skip"))
+    assert "in.jsonl.zst" in line
+    assert "corrupt" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("at", [0.1, 0.3, 0.5, 0.7, 0.9])
+def test_a_flipped_byte_in_a_zstd_file_never_gives_a_traceback(tmp_path: Path, at: float) -> None:
+    # Without a checksum a flip can go unseen; it must never crash.
+    whole = zstd(many_records(300))
+    path = tmp_path / "in.jsonl.zst"
+    path.write_bytes(flipped(whole, int(len(whole) * at)))
+    result = run(str(path), "-o", str(tmp_path / "out"), "--on-error", "skip")
+    if result.exit_code != 0:
+        one_error_line(result)
+
+
+def test_a_truncated_gzip_file_is_one_error_line(tmp_path: Path) -> None:
+    whole = gzip.compress(many_records(), mtime=0)
+    path = tmp_path / "in.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    for on_error in ("stop", "skip"):
+        line = one_error_line(run(str(path), "-o", str(tmp_path / "out"), "--on-error", on_error))
+        assert "truncated" in line
+
+
+@pytest.mark.parametrize("at", [10, 11, 100, 1000, 0.5, -12])
+def test_a_bad_gzip_block_is_one_error_line(tmp_path: Path, at: float) -> None:
+    # Bytes 10 on: the first deflate block header, its code lengths, data;
+    # -12: the end of the last block, before the CRC.
+    whole = gzip.compress(many_records(), mtime=0)
+    path = tmp_path / "in.jsonl.gz"
+    path.write_bytes(flipped(whole, int(len(whole) * at) if isinstance(at, float) else at))
+    # Deflate has no check of its own but the gzip CRC at the end: every
+    # flip is found, at the damage or at the end.
+    line = one_error_line(run(str(path), "-o", str(tmp_path / "out"), "--on-error", "skip"))
+    assert "in.jsonl.gz" in line
+    assert not (tmp_path / "out").exists()
+
+
+def parquet_file(tmp_path: Path, *, checksum: bool) -> tuple[Path, bytes]:
+    pa = pytest.importorskip("pyarrow")
+    pq = pytest.importorskip("pyarrow.parquet")
+    rows = [json.loads(line) for line in many_records(2000).splitlines()]
+    path = tmp_path / "in.parquet"
+    pq.write_table(
+        pa.Table.from_pylist(rows), path, compression="snappy", write_page_checksum=checksum
+    )
+    return path, path.read_bytes()
+
+
+def test_a_flipped_byte_in_a_parquet_page_is_one_error_line(tmp_path: Path) -> None:
+    path, whole = parquet_file(tmp_path, checksum=True)
+    # The first column chunk's pages start right after the leading magic.
+    path.write_bytes(flipped(whole, len(whole) // 3))
+    line = one_error_line(run(str(path), "-o", str(tmp_path / "out"), "--id-field", "id"))
+    assert "in.parquet" in line
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("at", [0.1, 0.3, 0.5, 0.7])
+def test_a_flipped_byte_in_a_parquet_file_never_gives_a_traceback(
+    tmp_path: Path, at: float
+) -> None:
+    path, whole = parquet_file(tmp_path, checksum=False)
+    path.write_bytes(flipped(whole, int(len(whole) * at)))
+    result = run(str(path), "-o", str(tmp_path / "out"), "--on-error", "skip")
+    if result.exit_code != 0:
+        one_error_line(result)
