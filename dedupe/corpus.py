@@ -83,6 +83,7 @@ from dedupe.neardups import (
     sign_chunk,
     verify_chunk,
 )
+from dedupe.paragraphs import join_kept
 from dedupe.readers import (
     BadRecord,
     LinePartition,
@@ -93,6 +94,7 @@ from dedupe.readers import (
     Source,
     records_of,
 )
+from dedupe.records import comparable, json_line
 from dedupe.writers import JsonlWriter, RemoteDir, is_url, open_writer, render_line
 
 DEFAULT_CHUNK_SIZE = 256
@@ -296,7 +298,7 @@ def read_chunk(task: ReadTask) -> ReadResult:
             continue
         positions.append(position)
         records.append(item)
-    texts = tuple(r.text for r in records)
+    texts = tuple(comparable(r.text) for r in records)
     bands = None
     if task.near is not None and task.choice is not None:
         # A corpus worker signs many partitions: loading numba pays off.
@@ -308,7 +310,7 @@ def read_chunk(task: ReadTask) -> ReadResult:
         bands=bands,
         keys=np.concatenate([np.empty(0, np.uint64), *sets]),
         key_sizes=np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets)),
-        nbytes=np.fromiter((_utf8(t) for t in texts), dtype=np.int64, count=len(texts)),
+        nbytes=np.fromiter((_utf8(r.text) for r in records), dtype=np.int64, count=len(texts)),
         lengths=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
         sites=tuple(site_of((r.fields or {}).get("url")) for r in records),
         keep_values=np.array(keep_values, dtype=np.float64),
@@ -330,7 +332,7 @@ def candidate_shingles(task: tuple[Partition, int]) -> CandidateShingles:
     records = records_of(partition)
     use_compiled()
     return CandidateShingles(
-        shingle_chunk(ShingleTask(tuple(r.text for r in records), ngram)),
+        shingle_chunk(ShingleTask(tuple(comparable(r.text) for r in records), ngram)),
         tuple(r.id for r in records),
     )
 
@@ -353,7 +355,7 @@ def paragraph_key_texts(task: KeyTextTask) -> dict[int, str]:
     """Key hash to key text of the wanted paragraphs of each record."""
     found: dict[int, str] = {}
     for record, wanted in zip(records_of(task.partition), task.wanted, strict=True):
-        found.update(key_texts(record.text, wanted, task.options))
+        found.update(key_texts(comparable(record.text), wanted, task.options))
     return found
 
 
@@ -410,7 +412,7 @@ def output_chunk(task: OutputTask) -> OutputResult:
             cut_bytes += _utf8(text) - _utf8(cut.text)
             text = cut.text
         if task.clean is not None and text:
-            cleaned = clean_with(text, task.clean).text
+            cleaned = _clean(text, task.clean)
             clean_bytes += _utf8(text) - _utf8(cleaned)
             text = cleaned
         emptied += not text and bool(record.text)
@@ -433,6 +435,16 @@ def output_chunk(task: OutputTask) -> OutputResult:
         emptied=emptied,
         samples=tuple(samples.items()),
     )
+
+
+def _clean(text: str, options: CleanOptions) -> str:
+    """``text`` cleaned of its repeats, compared without lone surrogates but
+    cut in ``text`` itself, so that a kept paragraph keeps every character."""
+    plain = comparable(text)
+    result = clean_with(plain, options)
+    if plain is text:
+        return result.text
+    return join_kept(text, result.paragraphs, (r.paragraph.index for r in result.removed))
 
 
 # ---- the run ----
@@ -1021,7 +1033,7 @@ def dedupe_corpus(
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as file:
         for row in rows:
-            file.write(json.dumps(row, ensure_ascii=False) + "\n")
+            file.write(json_line(row))
 
 
 def _fresh_dir(parent: Path, name: str, suffix: str) -> Path:
@@ -1120,7 +1132,7 @@ def write_corpus(
             _write_jsonl(partial / "boilerplate.jsonl", (asdict(b) for b in result.boilerplate))
             summary = result.summary
         (partial / "summary.json").write_text(
-            json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            json_line(summary.to_json(), indent=2), encoding="utf-8"
         )
         if out_dir.exists():
             old = _fresh_dir(parent, out_dir.name, "old")

@@ -67,6 +67,7 @@ from dedupe.executors import available_cores
 from dedupe.minhash import use_compiled
 from dedupe.neardups import BandStore, ShingleTask, shingle_chunk
 from dedupe.readers import Partition, records_of
+from dedupe.records import comparable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -142,7 +143,7 @@ def _distinct(part: pd.DataFrame) -> pd.DataFrame:
 def _shingle_frame(
     docs: npt.NDArray[np.int64], ranks: npt.NDArray[np.int64], partition: Partition, ngram: int
 ) -> pd.DataFrame:
-    texts = tuple(r.text for r in records_of(partition))
+    texts = tuple(comparable(r.text) for r in records_of(partition))
     use_compiled()
     chunk = shingle_chunk(ShingleTask(texts, ngram))
     ends = np.cumsum(chunk.sizes)

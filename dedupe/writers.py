@@ -8,7 +8,6 @@ and every kept byte; Parquet files keep their schema.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from io import BufferedReader, BufferedWriter
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, Protocol
 
 from dedupe.errors import OutputError
 from dedupe.readers import InputFormat, Record, Source, parquet_module
-from dedupe.records import replace_field
+from dedupe.records import json_line, replace_field
 
 _PARQUET_BATCH = 1024
 
@@ -61,7 +60,9 @@ def render_line(record: Record, text: str, text_field: str) -> bytes:
     else:
         fields = dict(record.fields or {})
         fields[text_field] = text
-        line = json.dumps(fields, ensure_ascii=False) + "\n"
+        line = json_line(fields)
+    # A line as read was valid UTF-8; lone surrogates (text from a caller,
+    # or spliced in) are written as JSON escapes by replace_field/json_line.
     return line.encode("utf-8")
 
 

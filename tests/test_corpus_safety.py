@@ -256,3 +256,50 @@ def test_a_flipped_byte_in_a_parquet_file_never_gives_a_traceback(
     result = run(str(path), "-o", str(tmp_path / "out"), "--on-error", "skip")
     if result.exit_code != 0:
         one_error_line(result)
+
+
+# ---- 4. lone surrogates ----
+
+WORDS = " ".join(f"word{k}" for k in range(120))
+REPEAT = "this paragraph of the scraped page is repeated twice by a broken template on every article"
+
+
+def test_lone_surrogates_are_compared_and_written_back_unchanged(tmp_path: Path) -> None:
+    lines = [
+        # Near-duplicates differing by their lone surrogate; an id with one.
+        '{"id": "s1", "text": "' + WORDS + ' \\ud800 end"}\n',
+        '{"id": "s2 \\udc80", "text": "' + WORDS + ' \\udfff end"}\n',
+        # Repeats cleaned out of a document whose kept paragraph has one.
+        '{"id": "r", "text": "kept \\ud83d paragraph of text here\\n\\n'
+        + REPEAT
+        + "\\n\\n"
+        + REPEAT
+        + '\\n"}\n',
+        '{"id": "plain", "text": "nothing odd here at all"}\n',
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(lines), encoding="ascii")
+    out = tmp_path / "out"
+    result = run(str(path), "-o", str(out), "--id-field", "id")
+    assert result.exit_code == 0, result.output
+    written = (out / "corpus" / "in.jsonl").read_text(encoding="utf-8").splitlines(keepends=True)
+    assert written[0] == lines[0]
+    assert written[2] == lines[3]
+    cleaned = json.loads(written[1])
+    assert cleaned["text"] == f"kept \ud83d paragraph of text here\n\n{REPEAT}\n"
+    assert "\\ud83d" in written[1]
+    members = [json.loads(line) for line in (out / "clusters.jsonl").read_text().splitlines()]
+    assert [(m["id"], m["kept"]) for m in members] == [("s1", "s1"), ("s2 \udc80", "s1")]
+
+
+def test_records_held_in_memory_with_lone_surrogates_are_written(tmp_path: Path) -> None:
+    from dedupe.corpus import CorpusOptions, write_corpus
+    from dedupe.readers import RecordsSource
+
+    records = [{"text": "a \ud800 b", "n": 1}, {"text": "plain", "n": 2}]
+    summary = write_corpus(
+        RecordsSource(records), tmp_path / "out", options=CorpusOptions(workers=1)
+    )
+    assert summary.documents_out == 2
+    written = (tmp_path / "out" / "corpus" / "records.jsonl").read_text(encoding="utf-8")
+    assert [json.loads(line) for line in written.splitlines()] == records
