@@ -73,6 +73,7 @@ def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
         ("near-duplicates dropped", f"{summary.duplicates:,}"),
         ("candidate pairs / verified", f"{summary.candidate_pairs:,} / {summary.verified_pairs:,}"),
         ("boilerplate paragraphs", f"{summary.boilerplate_paragraphs:,}"),
+        ("documents emptied (kept, no text left)", f"{summary.documents_emptied:,}"),
         ("text in", _size(summary.bytes_in)),
         ("removed: near-duplicates", _size(removed.near_dups)),
         ("removed: boilerplate", _size(removed.boilerplate)),

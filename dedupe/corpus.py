@@ -45,6 +45,7 @@ from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+from xxhash import xxh3_64_intdigest
 
 from dedupe.boilerplate import (
     Boilerplate,
@@ -240,13 +241,17 @@ def _peak_memory() -> tuple[int, int]:
 
 
 def _keep_value(record: Record, keep_by: str) -> float | None:
-    """The record's keep-by value as a float (NaN when missing), None when unusable."""
+    """The record's keep-by value as a float (NaN when missing), None when
+    unusable; an integer beyond the float range counts as infinite."""
     value = (record.fields or {}).get(keep_by)
     if value is None:
         return math.nan
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # 10**400 in JSON
+        return math.inf if value > 0 else -math.inf
 
 
 def _utf8(text: str) -> int:
@@ -266,8 +271,8 @@ class ReadTask:
 class ReadResult:
     """What the read pass keeps of a partition's good records: their
     positions, band keys, distinct paragraph keys (``key_sizes`` per record),
-    UTF-8 sizes, lengths in characters, sites and keep-by values; and the
-    messages of its bad records, in input order."""
+    UTF-8 sizes, lengths in characters, sites, keep-by values and id
+    hashes; and the messages of its bad records, in input order."""
 
     positions: npt.NDArray[np.int64]
     bands: ChunkBands | None
@@ -277,6 +282,7 @@ class ReadResult:
     lengths: npt.NDArray[np.int64]
     sites: tuple[str, ...]
     keep_values: npt.NDArray[np.float64]
+    id_hashes: npt.NDArray[np.uint64]
     bad: tuple[str, ...]
 
 
@@ -314,6 +320,9 @@ def read_chunk(task: ReadTask) -> ReadResult:
         lengths=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
         sites=tuple(site_of((r.fields or {}).get("url")) for r in records),
         keep_values=np.array(keep_values, dtype=np.float64),
+        id_hashes=np.fromiter(
+            (_id_hash(r.id) for r in records), dtype=np.uint64, count=len(records)
+        ),
         bad=tuple(bad),
     )
 
@@ -339,6 +348,15 @@ def candidate_shingles(task: tuple[Partition, int]) -> CandidateShingles:
 
 def record_ids(partition: Partition) -> tuple[str, ...]:
     return tuple(r.id for r in records_of(partition))
+
+
+def record_places(partition: Partition) -> tuple[tuple[str, str], ...]:
+    """The id and place (``file:line``) of each record."""
+    return tuple((r.id, r.where) for r in records_of(partition))
+
+
+def _id_hash(record_id: str) -> int:
+    return xxh3_64_intdigest(record_id.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,6 +502,7 @@ class _Documents:
     lengths: array[int] = field(default_factory=lambda: array("q"))
     sites: array[int] = field(default_factory=lambda: array("q"))
     keep_values: array[float] = field(default_factory=lambda: array("d"))
+    id_hashes: array[int] = field(default_factory=lambda: array("Q"))
     positions: array[int] = field(default_factory=lambda: array("q"))
     starts: array[int] = field(default_factory=lambda: array("q", [0]))
     site_names: list[str] = field(default_factory=list)
@@ -509,6 +528,7 @@ class _Documents:
         self.lengths.extend(result.lengths.tolist())
         self.sites.extend(self.site(name) for name in result.sites)
         self.keep_values.extend(result.keep_values.tolist())
+        self.id_hashes.extend(result.id_hashes.tolist())
         self.positions.extend(result.positions.tolist())
         self.starts.append(self.starts[-1] + len(result.positions))
 
@@ -675,6 +695,7 @@ class CorpusResult:
                 keys.close()
         self._kept_partitions = kept
         self._nbytes = np.concatenate([np.empty(0, np.int64), *nbytes])
+        self._check_ids()
         self._timed("read", started)
 
         if bands is not None and near is not None:
@@ -684,6 +705,29 @@ class CorpusResult:
             self._progress.start("boilerplate", None)
             self._boilerplate = self._count_boilerplate(keys, self._kept(), options.boilerplate)
             self._timed("boilerplate", started)
+
+    def _check_ids(self) -> None:
+        """Refuse two records with one id: ``clusters.jsonl`` names documents
+        by id, so it would not say which of them was kept or dropped."""
+        hashes = np.frombuffer(self._docs.id_hashes, dtype=np.uint64)
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        same = np.flatnonzero(ordered[1:] == ordered[:-1])
+        if not len(same):
+            return
+        # Equal hashes: compare the ids themselves (a hash collision is not
+        # a duplicate).
+        chosen = np.zeros(len(hashes), dtype=bool)
+        chosen[order[same]] = chosen[order[same + 1]] = True
+        first: dict[str, str] = {}
+        for _, places in self._map_chosen(record_places, chosen, lambda _, p: p):
+            for record_id, where in places:
+                if record_id in first:
+                    raise InputError(
+                        f"{where}: id {record_id!r} already used at {first[record_id]}; "
+                        "ids must be unique (fix the id field, or leave out --id-field)"
+                    )
+                first[record_id] = where
 
     def _count_boilerplate(
         self, store: KeyStore, counted: npt.NDArray[np.bool_], options: BoilerplateOptions

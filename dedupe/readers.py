@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -287,7 +288,7 @@ class _CheckedStream(io.RawIOBase):
         super().close()
 
 
-def _open_binary(path: Path | Url) -> io.BufferedIOBase:
+def _open_binary(path: Path | Url) -> io.BufferedReader:
     """The bytes of ``path``, decompressed as its suffix says. A corrupt or
     truncated compressed file raises ``OSError`` (when opened, or where the
     damage is met), never ends early as if complete."""
@@ -351,11 +352,20 @@ class JsonParser:
             return None
         where = f"{label}:{number}"
         try:
-            fields = json.loads(line)
+            text = line.decode("utf-8")
         except UnicodeDecodeError:
             return BadRecord(where, "not UTF-8", source)
+        if "\x00" in text:
+            # json.loads would take bytes of UTF-16 for text, and the output
+            # (UTF-8, spliced into the line as read) would be garbage.
+            return BadRecord(where, "NUL bytes (binary, or UTF-16/UTF-32), not UTF-8", source)
+        try:
+            # A byte order mark may precede the first record.
+            fields = json.loads(text[1:] if text.startswith("\ufeff") else text)
         except json.JSONDecodeError as exc:
             return BadRecord(where, f"invalid JSON: {exc.msg}", source)
+        except RecursionError:
+            return BadRecord(where, "invalid JSON: nested too deeply", source)
         return _record(
             fields,
             text_field=self.text_field,
@@ -363,7 +373,7 @@ class JsonParser:
             default_id=where,
             source=source,
             where=where,
-            line=line.decode("utf-8"),
+            line=text,
         )
 
 
@@ -507,8 +517,14 @@ class TextFiles:
         return False
 
     def items(self) -> Iterator[tuple[int, Item]]:
+        root = self.root.resolve()
         for position, name in zip(self.positions, self.names, strict=True):
             path = self.root / name
+            if path.is_symlink() and root not in path.resolve().parents:
+                # Never copy a file from elsewhere (/etc/passwd) into the output.
+                reason = "a symbolic link out of the directory, not followed"
+                yield position, BadRecord(str(path), reason, self.source)
+                continue
             try:
                 text = path.read_bytes().decode("utf-8")
             except UnicodeDecodeError:
@@ -684,6 +700,7 @@ class JsonlSource:
             offset, first = 0, 1
             with stream:
                 try:
+                    _check_utf8_start(path, stream.peek(4)[:4])
                     while lines := list(islice(stream, size)):
                         count = len(lines)
                         if seekable:
@@ -703,6 +720,19 @@ class JsonlSource:
                     raise InputError(
                         f"{path}: cannot read past line {first - 1}: {exc.strerror or exc}"
                     ) from None
+
+
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def _check_utf8_start(path: Path | Url, head: bytes) -> None:
+    """Refuse a file that starts as UTF-16 or UTF-32 text: every record
+    would be bad, so ``--on-error skip`` would leave nothing."""
+    if head.startswith(_WIDE_BOMS) or b"\x00" in head:
+        raise InputError(
+            f"{path}: UTF-16 or UTF-32 text (or binary), not UTF-8; "
+            "convert it first (iconv -f UTF-16 -t UTF-8)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -727,6 +757,8 @@ class TextDirSource:
         return _read_items(self.partitions(DEFAULT_PARTITION_RECORDS))
 
     def partitions(self, size: int) -> Iterator[Partition]:
+        # rglob does not enter linked directories; a linked .txt file is
+        # listed, and read only if it stays inside the directory (TextFiles).
         names = [
             path.relative_to(self.root).as_posix()
             for path in sorted(self.root.rglob("*.txt"))
@@ -850,9 +882,22 @@ def open_source(
     if not paths:
         raise OptionsError("no input given")
     resolved = tuple(Url(p) if isinstance(p, str) and "://" in p else Path(p) for p in paths)
+    seen: dict[tuple[int, int], Path] = {}
     for path in resolved:
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
+        if isinstance(path, Path):
+            info = path.stat()
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                # A pipe (<(zcat x), a FIFO) can be read once only, and the
+                # corpus is read several times, by several processes.
+                raise InputError(
+                    f"{path}: not a regular file (a pipe, socket or device); "
+                    "write it to a file first"
+                )
+            same = seen.setdefault((info.st_dev, info.st_ino), path)
+            if same is not path:
+                raise InputError(f"{path}: the same file as {same}, given twice")
     kinds = {_kind(p) for p in resolved}
     if len(kinds) > 1:
         raise OptionsError("inputs mix formats (JSON Lines, Parquet, directories); give one kind")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -34,7 +35,7 @@ def texts_out(out: Path) -> list[str]:
     return sorted(
         json.loads(line)["text"]
         for path in (out / "corpus").iterdir()
-        for line in path.read_text(encoding="utf-8").splitlines()
+        for line in path.read_text(encoding="utf-8-sig").splitlines()
     )
 
 
@@ -261,7 +262,9 @@ def test_a_flipped_byte_in_a_parquet_file_never_gives_a_traceback(
 # ---- 4. lone surrogates ----
 
 WORDS = " ".join(f"word{k}" for k in range(120))
-REPEAT = "this paragraph of the scraped page is repeated twice by a broken template on every article"
+REPEAT = (
+    "this paragraph of the scraped page is repeated twice by a broken template on every article"
+)
 
 
 def test_lone_surrogates_are_compared_and_written_back_unchanged(tmp_path: Path) -> None:
@@ -303,3 +306,134 @@ def test_records_held_in_memory_with_lone_surrogates_are_written(tmp_path: Path)
     assert summary.documents_out == 2
     written = (tmp_path / "out" / "corpus" / "records.jsonl").read_text(encoding="utf-8")
     assert [json.loads(line) for line in written.splitlines()] == records
+
+
+# ---- 5. other bad input ----
+
+
+def test_a_record_nested_too_deeply_is_a_bad_record(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text('{"text": "x", "m": ' + "[" * 100_000 + "}\n" + '{"text": "fine"}\n')
+    line = one_error_line(run(str(path), "-o", str(tmp_path / "out")))
+    assert "in.jsonl:1: invalid JSON: nested too deeply" in line
+    result = run(str(path), "-o", str(tmp_path / "out"), "--on-error", "skip")
+    assert result.exit_code == 0, result.output
+    assert texts_out(tmp_path / "out") == ["fine"]
+    assert json.loads((tmp_path / "out" / "summary.json").read_text())["bad_records"] == 1
+
+
+def test_keep_by_values_past_the_float_range_rank_as_infinite(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    text = " ".join(f"w{k}" for k in range(50))
+    path.write_text(
+        f'{{"id": "small", "s": 5, "text": "{text}"}}\n'
+        f'{{"id": "huge", "s": 1{"0" * 400}, "text": "{text}"}}\n'
+        f'{{"id": "tiny", "s": -1{"0" * 400}, "text": "{text}"}}\n'
+    )
+    out = tmp_path / "out"
+    result = run(str(path), "-o", str(out), "--keep-by", "s", "--id-field", "id")
+    assert result.exit_code == 0, result.output
+    kept = {json.loads(line)["kept"] for line in (out / "clusters.jsonl").read_text().splitlines()}
+    assert kept == {"huge"}
+    assert (out / "corpus" / "in.jsonl").read_text().startswith('{"id": "huge", "s": 1000')
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-32"])
+def test_utf16_json_lines_are_refused_whole(tmp_path: Path, encoding: str) -> None:
+    text = "para one\n\nthe same long paragraph with a good many words in it, fifteen or more\n"
+    lines = "".join(json.dumps({"text": text + text}) + "\n" for _ in range(3))
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(lines.encode(encoding))
+    for on_error in ("stop", "skip"):
+        line = one_error_line(run(str(path), "-o", str(tmp_path / "out"), "--on-error", on_error))
+        assert "in.jsonl: UTF-16 or UTF-32 text" in line
+        assert not (tmp_path / "out").exists()
+
+
+def test_a_utf16_line_inside_a_utf8_file_is_a_bad_record(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"text": "fine"}\n' + '{"text": "x"}'.encode("utf-16-le") + b"\n")
+    line = one_error_line(run(str(path), "-o", str(tmp_path / "out")))
+    assert "in.jsonl:2: NUL bytes" in line
+
+
+def test_a_utf8_byte_order_mark_is_still_read(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'\xef\xbb\xbf{"text": "first"}\n{"text": "second"}\n')
+    result = run(str(path), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert texts_out(tmp_path / "out") == ["first", "second"]
+
+
+def test_a_fifo_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    fifo = tmp_path / "in.jsonl"
+    os.mkfifo(fifo)
+    # Nothing writes to the FIFO: reading it would hang this test.
+    line = one_error_line(run(str(fifo), "-o", str(tmp_path / "out")))
+    assert "not a regular file (a pipe" in line
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
+
+
+def test_a_process_substitution_is_refused_by_name(tmp_path: Path) -> None:
+    good = good_jsonl(tmp_path / "good.jsonl")
+    # bash's <(cat good.jsonl): a pipe named /dev/fd/N.
+    read, write = os.pipe()
+    os.write(write, good.read_bytes())
+    os.close(write)  # a second read finds the pipe empty rather than waiting
+    try:
+        line = one_error_line(run(f"/dev/fd/{read}", "-o", str(tmp_path / "out")))
+    finally:
+        os.close(read)
+    assert f"/dev/fd/{read}: not a regular file" in line
+
+
+def test_one_file_given_twice_is_refused(tmp_path: Path) -> None:
+    good = good_jsonl(tmp_path / "good.jsonl")
+    (tmp_path / "again.jsonl").symlink_to(good)
+    for second in (str(good), str(tmp_path / "again.jsonl")):
+        line = one_error_line(run(str(good), second, "-o", str(tmp_path / "out")))
+        assert "given twice" in line
+
+
+@pytest.mark.parametrize("on_error", ["stop", "skip"])
+def test_duplicate_ids_are_refused_naming_both_places(tmp_path: Path, on_error: str) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text(
+        '{"id": "a", "text": "one two three"}\n'
+        '{"id": "b", "text": "four five six"}\n'
+        '{"id": "a", "text": "seven eight nine"}\n'
+    )
+    line = one_error_line(
+        run(str(path), "-o", str(tmp_path / "out"), "--id-field", "id", "--on-error", on_error)
+    )
+    assert "in.jsonl:3: id 'a' already used at" in line
+    assert "in.jsonl:1" in line
+    assert not (tmp_path / "out").exists()
+
+
+def test_many_distinct_ids_pass(tmp_path: Path) -> None:
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"id": i, "text": f"t{i}"}) + "\n" for i in range(5000)))
+    result = run(str(path), "-o", str(tmp_path / "out"), "--id-field", "id")
+    assert result.exit_code == 0, result.output
+
+
+def test_a_text_directory_does_not_follow_links_out_of_it(tmp_path: Path) -> None:
+    outside = tmp_path / "secret.txt"
+    outside.write_text("root:x:0:0:private\n")
+    td = tmp_path / "td"
+    (td / "sub").mkdir(parents=True)
+    (td / "a.txt").write_text("an article\n")
+    (td / "sub" / "b.txt").write_text("another article\n")
+    (td / "inside.txt").symlink_to(td / "a.txt")
+    (td / "passwd.txt").symlink_to(outside)
+    (td / "linked").symlink_to(tmp_path)  # a linked directory is not entered
+    line = one_error_line(run(str(td), "-o", str(tmp_path / "out")))
+    assert "passwd.txt: a symbolic link out of the directory, not followed" in line
+    out = tmp_path / "out"
+    result = run(str(td), "-o", str(out), "--on-error", "skip", "--no-near-dups")
+    assert result.exit_code == 0, result.output
+    written = sorted(p.relative_to(out / "corpus").as_posix() for p in out.rglob("*.txt"))
+    assert written == ["a.txt", "inside.txt", "sub/b.txt"]
+    assert "private" not in "".join(p.read_text() for p in out.rglob("*.txt"))
+    assert json.loads((out / "summary.json").read_text())["bad_records"] == 1
