@@ -2,11 +2,13 @@
 render the band choice, progress and summary on stderr, pick the exit status.
 
 Exit status: 0 when the corpus was written; 2 for bad options and for every
-:class:`~dedupe.errors.DedupeError` (one line on stderr, no output directory).
+:class:`~dedupe.errors.DedupeError` (one line on stderr, no output directory);
+130 on Ctrl-C (one line, no output directory).
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -41,6 +43,12 @@ from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from dedupe.neardups import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
 from dedupe.readers import open_source
 from dedupe.writers import is_url
+
+
+class Interrupted(OneLineError):
+    """Ctrl-C: one line, and the exit status of a process ended by SIGINT."""
+
+    exit_code = 128 + signal.SIGINT
 
 
 def format_band_choice(choice: BandChoice) -> str:
@@ -338,5 +346,8 @@ def corpus(
                 )
     except DedupeError as exc:
         raise OneLineError(str(exc)) from None
+    except KeyboardInterrupt:
+        # The output directory and temporary files are already removed.
+        raise Interrupted("interrupted; no output written") from None
     if not quiet:
         console.print(summary_table(summary, out_dir))

@@ -31,7 +31,6 @@ import json
 import math
 import pickle
 import resource
-import secrets
 import shutil
 import tempfile
 import time
@@ -68,7 +67,7 @@ from dedupe.cleaning import CleanOptions, clean_with
 from dedupe.components import Clusters, resolve_clusters
 from dedupe.engines import NearDupEngine, NearDupJob
 from dedupe.errors import InputError, OptionsError, OutputError
-from dedupe.executors import Executor, make_executor
+from dedupe.executors import Executor, ProcessExecutor, make_executor
 from dedupe.groups import KeepPolicy
 from dedupe.minhash import use_compiled
 from dedupe.neardups import (
@@ -96,6 +95,7 @@ from dedupe.readers import (
     records_of,
 )
 from dedupe.records import comparable, json_line
+from dedupe.workdirs import fresh_dir, remove_stale_outputs, temp_dir
 from dedupe.writers import JsonlWriter, RemoteDir, is_url, open_writer, render_line
 
 DEFAULT_CHUNK_SIZE = 256
@@ -1012,15 +1012,20 @@ class CorpusResult:
             raise RuntimeError("boilerplate is described once every record has been read")
         return self._described
 
-    def close(self) -> None:
-        self._executor.close()
+    def close(self, *, abort: bool = False) -> None:
+        """Stop the workers (``abort``: at once, without waiting for running
+        tasks) and remove the temporary files."""
+        if abort and isinstance(self._executor, ProcessExecutor):
+            self._executor.terminate()
+        else:
+            self._executor.close()
         self._workdir.cleanup()
 
     def __enter__(self) -> CorpusResult:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(abort=kind is not None)
 
 
 def dedupe_corpus(
@@ -1045,7 +1050,7 @@ def dedupe_corpus(
     :class:`CorpusResult` that yields the kept records.
     """
     options = options or CorpusOptions()
-    workdir = tempfile.TemporaryDirectory(prefix="dedupe-corpus-", dir=options.tmp_dir)
+    workdir = temp_dir("corpus", options.tmp_dir)
     try:
         if isinstance(records, Source):
             source: Source = records
@@ -1069,7 +1074,7 @@ def dedupe_corpus(
     try:
         result.analyse()
     except BaseException:
-        result.close()
+        result.close(abort=True)
         raise
     return result
 
@@ -1078,18 +1083,6 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as file:
         for row in rows:
             file.write(json_line(row))
-
-
-def _fresh_dir(parent: Path, name: str, suffix: str) -> Path:
-    """A new hidden directory ``.NAME.RANDOM.SUFFIX`` in ``parent``, with the
-    umask's permissions (``tempfile.mkdtemp`` would make the output private)."""
-    while True:
-        path = parent / f".{name}.{secrets.token_hex(4)}.{suffix}"
-        try:
-            path.mkdir()
-        except FileExistsError:
-            continue
-        return path
 
 
 def _check_apart(source: Source, out_dir: Path) -> None:
@@ -1136,7 +1129,7 @@ def write_corpus(
         if remote.exists() and not overwrite:
             raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
         tmp_dir = options.tmp_dir if options is not None else None
-        with tempfile.TemporaryDirectory(prefix="dedupe-output-", dir=tmp_dir) as staging:
+        with temp_dir("output", tmp_dir) as staging:
             local = Path(staging) / "out"
             summary = write_corpus(
                 source, local, options=options, progress=progress, executor=executor
@@ -1152,7 +1145,9 @@ def write_corpus(
     parent = out_dir.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        partial = _fresh_dir(parent, out_dir.name, "partial")
+        # Left by a run into out_dir that was killed (kill -9, power loss).
+        remove_stale_outputs(parent, out_dir.name)
+        partial = fresh_dir(parent, out_dir.name, "partial")
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
     try:
@@ -1179,7 +1174,7 @@ def write_corpus(
             json_line(summary.to_json(), indent=2), encoding="utf-8"
         )
         if out_dir.exists():
-            old = _fresh_dir(parent, out_dir.name, "old")
+            old = fresh_dir(parent, out_dir.name, "old")
             out_dir.rename(old / out_dir.name)
             partial.rename(out_dir)
             shutil.rmtree(old, ignore_errors=True)

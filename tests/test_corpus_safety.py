@@ -6,6 +6,12 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -437,3 +443,155 @@ def test_a_text_directory_does_not_follow_links_out_of_it(tmp_path: Path) -> Non
     assert written == ["a.txt", "inside.txt", "sub/b.txt"]
     assert "private" not in "".join(p.read_text() for p in out.rglob("*.txt"))
     assert json.loads((out / "summary.json").read_text())["bad_records"] == 1
+
+
+# ---- 6. killed and interrupted runs ----
+
+DEDUPE = [sys.executable, "-m", "dedupe"]
+
+
+def children(pid: int) -> set[int]:
+    """Live (not zombie) child processes of ``pid``, from /proc."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:
+            continue
+        fields = text[text.rfind(")") + 2 :].split()
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat.parent.name))
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    still = set()
+    for pid in pids:
+        try:
+            text = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            continue
+        if text[text.rfind(")") + 2] != "Z":
+            still.add(pid)
+    return still
+
+
+def wait_for(condition: Callable[[], object], what: str, limit: float = 120.0) -> None:
+    """Poll until ``condition()`` holds; the limit only keeps a broken run
+    from hanging the suite."""
+    deadline = time.monotonic() + limit
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.02)
+
+
+@pytest.fixture
+def long_corpus(tmp_path: Path) -> Path:
+    """A corpus that takes two workers a few seconds."""
+    rng = random.Random(3)
+    vocab = [f"w{i}" for i in range(5000)]
+    path = tmp_path / "big.jsonl"
+    with path.open("w") as file:
+        for _ in range(6000):
+            file.write(json.dumps({"text": " ".join(rng.choices(vocab, k=300))}) + "\n")
+    return path
+
+
+def start_run(tmp_path: Path, source: Path) -> subprocess.Popen[bytes]:
+    (tmp_path / "tmp").mkdir(exist_ok=True)
+    command = [*DEDUPE, "corpus", "-q", "--workers", "2", "--tmp-dir", "tmp", str(source)]
+    return subprocess.Popen(
+        [*command, "-o", "out"],
+        cwd=tmp_path,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a shell job is
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+
+
+def running_with_workers(tmp_path: Path, run: subprocess.Popen[bytes]) -> set[int]:
+    """Wait until ``run`` has made its partial output and started its two
+    workers; their process ids."""
+    wait_for(
+        lambda: (
+            run.poll() is not None
+            or (list(tmp_path.glob(".out.*.partial")) and len(children(run.pid)) >= 2)
+        ),
+        "the workers",
+    )
+    assert run.poll() is None, run.communicate()[1].decode()
+    return children(run.pid)
+
+
+def test_ctrl_c_exits_130_with_one_line_and_leaves_nothing(
+    tmp_path: Path, long_corpus: Path
+) -> None:
+    run = start_run(tmp_path, long_corpus)
+    try:
+        workers = running_with_workers(tmp_path, run)
+        # Ctrl-C reaches every process of the job: workers too.
+        os.killpg(run.pid, signal.SIGINT)
+        _, err = run.communicate(timeout=120)
+    finally:
+        if run.poll() is None:
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode == 130, err.decode()
+    assert err.decode() == "dedupe: error: interrupted; no output written\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.jsonl", "tmp"]
+    assert list((tmp_path / "tmp").iterdir()) == []
+    wait_for(lambda: not alive(workers), "the workers to exit")
+
+
+def test_after_kill_9_workers_exit_and_the_next_run_tidies_up(
+    tmp_path: Path, long_corpus: Path
+) -> None:
+    run = start_run(tmp_path, long_corpus)
+    try:
+        workers = running_with_workers(tmp_path, run)
+        run.kill()
+        run.wait()
+        # Orphaned workers see their parent go and exit.
+        wait_for(lambda: not alive(workers), "the orphaned workers to exit")
+        run.communicate(timeout=120)  # its stderr: the workers held it too
+    finally:
+        for pid in alive(children(run.pid)):
+            os.kill(pid, signal.SIGKILL)
+    partial = list(tmp_path.glob(".out.*.partial"))
+    spill = list((tmp_path / "tmp").glob("dedupe-corpus-*"))
+    assert len(partial) == 1
+    assert len(spill) == 1
+    small = good_jsonl(tmp_path / "small.jsonl")
+    again = subprocess.run(
+        [*DEDUPE, "corpus", "-q", "--workers", "1", "--tmp-dir", "tmp", str(small), "-o", "out"],
+        cwd=tmp_path,
+        capture_output=True,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+        check=False,
+    )
+    assert again.returncode == 0, again.stderr.decode()
+    assert not partial[0].exists()
+    assert not spill[0].exists()
+    assert texts_out(tmp_path / "out") == ["alpha beta gamma", "delta epsilon"]
+
+
+def test_only_leftovers_of_processes_provably_gone_are_removed(tmp_path: Path) -> None:
+    from dedupe.workdirs import owner
+
+    host, pid, start = owner().split("-")
+    live = tmp_path / f".out.{owner()}.0123abcd.partial"
+    reused = tmp_path / f".out.{host}-{pid}-{int(start) + 1}.0123abcd.partial"
+    elsewhere = tmp_path / f".out.00000000-{pid}-{int(start) + 1}.0123abcd.partial"
+    unnamed = tmp_path / ".out.0123abcd.partial"  # made before owners were named
+    other = tmp_path / f".other.{host}-{pid}-{int(start) + 1}.0123abcd.partial"
+    for path in (live, reused, elsewhere, unnamed, other):
+        path.mkdir()
+        (path / "summary.json").write_text("{}")
+    good = good_jsonl(tmp_path / "in" / "good.jsonl")
+    result = run(str(good), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    assert not reused.exists()
+    assert live.exists()
+    assert elsewhere.exists()
+    assert unnamed.exists()
+    assert other.exists()
