@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import logging
 import resource
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -461,16 +463,34 @@ def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
     loopback only, dashboard on a free loopback port."""
     if workers < 1:
         raise OptionsError(f"workers must be at least 1, not {workers}")
-    return LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=processes,
-        # In one process Dask would pick its in-process transport, which takes no host.
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        silence_logs=logging.ERROR,
-    )
+    with _sigint_ignored():
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            # In one process Dask would pick its in-process transport, which takes no host.
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        )
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while worker processes start: they inherit that (Python
+    leaves an ignored SIGINT ignored), so Ctrl-C interrupts this process
+    alone instead of printing a traceback from every worker. A Ctrl-C
+    during the start itself is lost."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager

@@ -498,9 +498,9 @@ def long_corpus(tmp_path: Path) -> Path:
     return path
 
 
-def start_run(tmp_path: Path, source: Path) -> subprocess.Popen[bytes]:
+def start_run(tmp_path: Path, source: Path, *extra: str) -> subprocess.Popen[bytes]:
     (tmp_path / "tmp").mkdir(exist_ok=True)
-    command = [*DEDUPE, "corpus", "-q", "--workers", "2", "--tmp-dir", "tmp", str(source)]
+    command = [*DEDUPE, "corpus", "-q", "--workers", "2", "--tmp-dir", "tmp", *extra, str(source)]
     return subprocess.Popen(
         [*command, "-o", "out"],
         cwd=tmp_path,
@@ -524,10 +524,19 @@ def running_with_workers(tmp_path: Path, run: subprocess.Popen[bytes]) -> set[in
     return children(run.pid)
 
 
+@pytest.mark.parametrize(
+    "engine",
+    [
+        pytest.param((), id="processes"),
+        pytest.param(("--dask", "local"), id="dask", marks=pytest.mark.slow),
+    ],
+)
 def test_ctrl_c_exits_130_with_one_line_and_leaves_nothing(
-    tmp_path: Path, long_corpus: Path
+    tmp_path: Path, long_corpus: Path, engine: tuple[str, ...]
 ) -> None:
-    run = start_run(tmp_path, long_corpus)
+    if engine:
+        pytest.importorskip("distributed")
+    run = start_run(tmp_path, long_corpus, *engine)
     try:
         workers = running_with_workers(tmp_path, run)
         # Ctrl-C reaches every process of the job: workers too.
