@@ -288,12 +288,15 @@ class _CheckedStream(io.RawIOBase):
         super().close()
 
 
-def _open_binary(path: Path | Url) -> io.BufferedReader:
+def _open_binary(path: Path | Url) -> io.BufferedIOBase:
     """The bytes of ``path``, decompressed as its suffix says. A corrupt or
     truncated compressed file raises ``OSError`` (when opened, or where the
     damage is met), never ends early as if complete."""
     if isinstance(path, Url):
-        return io.BufferedReader(_CheckedStream(path.open(), _decoder_errors()))
+        stream = path.open()
+        if _seekable(path):
+            return stream  # LineRange seeks in it
+        return io.BufferedReader(_CheckedStream(stream, _decoder_errors()))
     suffix = path.suffix.lower()
     if suffix == ".gz":
         return io.BufferedReader(_CheckedStream(gzip.open(path, "rb"), _decoder_errors()))
@@ -700,8 +703,9 @@ class JsonlSource:
             offset, first = 0, 1
             with stream:
                 try:
-                    _check_utf8_start(path, stream.peek(4)[:4])
                     while lines := list(islice(stream, size)):
+                        if first == 1:
+                            _check_utf8_start(path, lines[0][:4])
                         count = len(lines)
                         if seekable:
                             ends = np.cumsum(np.fromiter(map(len, lines), np.int64, count))
