@@ -232,6 +232,8 @@ def zstd_frames_fault(raw: BinaryIO) -> str | None:
                 return "truncated (the file ends inside a zstd frame header)"
             raw.seek(offset + 4)
             offset += 8 + int.from_bytes(raw.read(4), "little")
+            if offset > size:
+                return "truncated (the file ends inside a skippable zstd frame)"
             continue
         if magic != _ZSTD_MAGIC:
             if offset == 0:
