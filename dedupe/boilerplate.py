@@ -39,6 +39,7 @@ from dedupe.errors import OptionsError
 from dedupe.groups import GroupOptions, Unit, find_duplicates
 from dedupe.normalize import normalize, tokens
 from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, split_paragraphs
+from dedupe.records import comparable
 from dedupe.shingles import ShingleOptions
 from dedupe.verify import Method
 
@@ -118,7 +119,8 @@ def _keyed(text: str, options: BoilerplateOptions) -> list[tuple[Paragraph, str,
 
 
 def document_keys(text: str, options: BoilerplateOptions) -> Keys:
-    """The distinct paragraph keys of a document, sorted."""
+    """The distinct paragraph keys of a document, sorted (``text`` without
+    lone surrogates: see :func:`dedupe.records.comparable`)."""
     hashes = {h for _, _, h in _keyed(text, options) if h is not None}
     return np.array(sorted(hashes), dtype=np.uint64)
 
@@ -142,7 +144,9 @@ def cut_boilerplate(text: str, keys: Keys, options: BoilerplateOptions) -> Cut:
     """``text`` without the paragraphs whose key is in the sorted ``keys``."""
     if not len(keys):
         return Cut(text, ())
-    keyed = _keyed(text, options)
+    # Keys come from the comparable text; the cut is made in ``text`` itself
+    # (same offsets), so lone surrogates in kept paragraphs stay as they were.
+    keyed = _keyed(comparable(text), options)
     wanted = set(keys.tolist())
     removed = [(p, h) for p, _, h in keyed if h is not None and h in wanted]
     if not removed:

@@ -2,11 +2,13 @@
 render the band choice, progress and summary on stderr, pick the exit status.
 
 Exit status: 0 when the corpus was written; 2 for bad options and for every
-:class:`~dedupe.errors.DedupeError` (one line on stderr, no output directory).
+:class:`~dedupe.errors.DedupeError` (one line on stderr, no output directory);
+130 on Ctrl-C (one line, no output directory).
 """
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from pathlib import Path
@@ -43,6 +45,12 @@ from dedupe.readers import open_source
 from dedupe.writers import is_url
 
 
+class Interrupted(OneLineError):
+    """Ctrl-C: one line, and the exit status of a process ended by SIGINT."""
+
+    exit_code = 128 + signal.SIGINT
+
+
 def format_band_choice(choice: BandChoice) -> str:
     return (
         f"LSH: {choice.bands} bands x {choice.rows} rows for threshold {choice.threshold:g}: "
@@ -73,6 +81,7 @@ def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
         ("near-duplicates dropped", f"{summary.duplicates:,}"),
         ("candidate pairs / verified", f"{summary.candidate_pairs:,} / {summary.verified_pairs:,}"),
         ("boilerplate paragraphs", f"{summary.boilerplate_paragraphs:,}"),
+        ("documents emptied (kept, no text left)", f"{summary.documents_emptied:,}"),
         ("text in", _size(summary.bytes_in)),
         ("removed: near-duplicates", _size(removed.near_dups)),
         ("removed: boilerplate", _size(removed.boilerplate)),
@@ -337,5 +346,8 @@ def corpus(
                 )
     except DedupeError as exc:
         raise OneLineError(str(exc)) from None
+    except KeyboardInterrupt:
+        # The output directory and temporary files are already removed.
+        raise Interrupted("interrupted; no output written") from None
     if not quiet:
         console.print(summary_table(summary, out_dir))

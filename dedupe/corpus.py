@@ -31,7 +31,6 @@ import json
 import math
 import pickle
 import resource
-import secrets
 import shutil
 import tempfile
 import time
@@ -45,6 +44,7 @@ from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
 
 import numpy as np
 import numpy.typing as npt
+from xxhash import xxh3_64_intdigest
 
 from dedupe.boilerplate import (
     Boilerplate,
@@ -67,7 +67,7 @@ from dedupe.cleaning import CleanOptions, clean_with
 from dedupe.components import Clusters, resolve_clusters
 from dedupe.engines import NearDupEngine, NearDupJob
 from dedupe.errors import InputError, OptionsError, OutputError
-from dedupe.executors import Executor, make_executor
+from dedupe.executors import Executor, ProcessExecutor, make_executor
 from dedupe.groups import KeepPolicy
 from dedupe.minhash import use_compiled
 from dedupe.neardups import (
@@ -83,6 +83,7 @@ from dedupe.neardups import (
     sign_chunk,
     verify_chunk,
 )
+from dedupe.paragraphs import join_kept
 from dedupe.readers import (
     BadRecord,
     LinePartition,
@@ -93,6 +94,8 @@ from dedupe.readers import (
     Source,
     records_of,
 )
+from dedupe.records import comparable, json_line
+from dedupe.workdirs import fresh_dir, remove_stale_outputs, temp_dir
 from dedupe.writers import JsonlWriter, RemoteDir, is_url, open_writer, render_line
 
 DEFAULT_CHUNK_SIZE = 256
@@ -238,13 +241,17 @@ def _peak_memory() -> tuple[int, int]:
 
 
 def _keep_value(record: Record, keep_by: str) -> float | None:
-    """The record's keep-by value as a float (NaN when missing), None when unusable."""
+    """The record's keep-by value as a float (NaN when missing), None when
+    unusable; an integer beyond the float range counts as infinite."""
     value = (record.fields or {}).get(keep_by)
     if value is None:
         return math.nan
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return None
-    return float(value)
+    try:
+        return float(value)
+    except OverflowError:  # 10**400 in JSON
+        return math.inf if value > 0 else -math.inf
 
 
 def _utf8(text: str) -> int:
@@ -264,8 +271,8 @@ class ReadTask:
 class ReadResult:
     """What the read pass keeps of a partition's good records: their
     positions, band keys, distinct paragraph keys (``key_sizes`` per record),
-    UTF-8 sizes, lengths in characters, sites and keep-by values; and the
-    messages of its bad records, in input order."""
+    UTF-8 sizes, lengths in characters, sites, keep-by values and id
+    hashes; and the messages of its bad records, in input order."""
 
     positions: npt.NDArray[np.int64]
     bands: ChunkBands | None
@@ -275,6 +282,7 @@ class ReadResult:
     lengths: npt.NDArray[np.int64]
     sites: tuple[str, ...]
     keep_values: npt.NDArray[np.float64]
+    id_hashes: npt.NDArray[np.uint64]
     bad: tuple[str, ...]
 
 
@@ -296,7 +304,7 @@ def read_chunk(task: ReadTask) -> ReadResult:
             continue
         positions.append(position)
         records.append(item)
-    texts = tuple(r.text for r in records)
+    texts = tuple(comparable(r.text) for r in records)
     bands = None
     if task.near is not None and task.choice is not None:
         # A corpus worker signs many partitions: loading numba pays off.
@@ -308,10 +316,13 @@ def read_chunk(task: ReadTask) -> ReadResult:
         bands=bands,
         keys=np.concatenate([np.empty(0, np.uint64), *sets]),
         key_sizes=np.fromiter((len(s) for s in sets), dtype=np.int64, count=len(sets)),
-        nbytes=np.fromiter((_utf8(t) for t in texts), dtype=np.int64, count=len(texts)),
+        nbytes=np.fromiter((_utf8(r.text) for r in records), dtype=np.int64, count=len(texts)),
         lengths=np.fromiter((len(t) for t in texts), dtype=np.int64, count=len(texts)),
         sites=tuple(site_of((r.fields or {}).get("url")) for r in records),
         keep_values=np.array(keep_values, dtype=np.float64),
+        id_hashes=np.fromiter(
+            (_id_hash(r.id) for r in records), dtype=np.uint64, count=len(records)
+        ),
         bad=tuple(bad),
     )
 
@@ -330,13 +341,22 @@ def candidate_shingles(task: tuple[Partition, int]) -> CandidateShingles:
     records = records_of(partition)
     use_compiled()
     return CandidateShingles(
-        shingle_chunk(ShingleTask(tuple(r.text for r in records), ngram)),
+        shingle_chunk(ShingleTask(tuple(comparable(r.text) for r in records), ngram)),
         tuple(r.id for r in records),
     )
 
 
 def record_ids(partition: Partition) -> tuple[str, ...]:
     return tuple(r.id for r in records_of(partition))
+
+
+def record_places(partition: Partition) -> tuple[tuple[str, str], ...]:
+    """The id and place (``file:line``) of each record."""
+    return tuple((r.id, r.where) for r in records_of(partition))
+
+
+def _id_hash(record_id: str) -> int:
+    return xxh3_64_intdigest(record_id.encode("utf-8", "surrogatepass"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -353,7 +373,7 @@ def paragraph_key_texts(task: KeyTextTask) -> dict[int, str]:
     """Key hash to key text of the wanted paragraphs of each record."""
     found: dict[int, str] = {}
     for record, wanted in zip(records_of(task.partition), task.wanted, strict=True):
-        found.update(key_texts(record.text, wanted, task.options))
+        found.update(key_texts(comparable(record.text), wanted, task.options))
     return found
 
 
@@ -410,7 +430,7 @@ def output_chunk(task: OutputTask) -> OutputResult:
             cut_bytes += _utf8(text) - _utf8(cut.text)
             text = cut.text
         if task.clean is not None and text:
-            cleaned = clean_with(text, task.clean).text
+            cleaned = _clean(text, task.clean)
             clean_bytes += _utf8(text) - _utf8(cleaned)
             text = cleaned
         emptied += not text and bool(record.text)
@@ -433,6 +453,16 @@ def output_chunk(task: OutputTask) -> OutputResult:
         emptied=emptied,
         samples=tuple(samples.items()),
     )
+
+
+def _clean(text: str, options: CleanOptions) -> str:
+    """``text`` cleaned of its repeats, compared without lone surrogates but
+    cut in ``text`` itself, so that a kept paragraph keeps every character."""
+    plain = comparable(text)
+    result = clean_with(plain, options)
+    if plain is text:
+        return result.text
+    return join_kept(text, result.paragraphs, (r.paragraph.index for r in result.removed))
 
 
 # ---- the run ----
@@ -472,6 +502,7 @@ class _Documents:
     lengths: array[int] = field(default_factory=lambda: array("q"))
     sites: array[int] = field(default_factory=lambda: array("q"))
     keep_values: array[float] = field(default_factory=lambda: array("d"))
+    id_hashes: array[int] = field(default_factory=lambda: array("Q"))
     positions: array[int] = field(default_factory=lambda: array("q"))
     starts: array[int] = field(default_factory=lambda: array("q", [0]))
     site_names: list[str] = field(default_factory=list)
@@ -497,6 +528,7 @@ class _Documents:
         self.lengths.extend(result.lengths.tolist())
         self.sites.extend(self.site(name) for name in result.sites)
         self.keep_values.extend(result.keep_values.tolist())
+        self.id_hashes.extend(result.id_hashes.tolist())
         self.positions.extend(result.positions.tolist())
         self.starts.append(self.starts[-1] + len(result.positions))
 
@@ -663,6 +695,7 @@ class CorpusResult:
                 keys.close()
         self._kept_partitions = kept
         self._nbytes = np.concatenate([np.empty(0, np.int64), *nbytes])
+        self._check_ids()
         self._timed("read", started)
 
         if bands is not None and near is not None:
@@ -672,6 +705,29 @@ class CorpusResult:
             self._progress.start("boilerplate", None)
             self._boilerplate = self._count_boilerplate(keys, self._kept(), options.boilerplate)
             self._timed("boilerplate", started)
+
+    def _check_ids(self) -> None:
+        """Refuse two records with one id: ``clusters.jsonl`` names documents
+        by id, so it would not say which of them was kept or dropped."""
+        hashes = np.frombuffer(self._docs.id_hashes, dtype=np.uint64)
+        order = np.argsort(hashes, kind="stable")
+        ordered = hashes[order]
+        same = np.flatnonzero(ordered[1:] == ordered[:-1])
+        if not len(same):
+            return
+        # Equal hashes: compare the ids themselves (a hash collision is not
+        # a duplicate).
+        chosen = np.zeros(len(hashes), dtype=bool)
+        chosen[order[same]] = chosen[order[same + 1]] = True
+        first: dict[str, str] = {}
+        for _, places in self._map_chosen(record_places, chosen, lambda _, p: p):
+            for record_id, where in places:
+                if record_id in first:
+                    raise InputError(
+                        f"{where}: id {record_id!r} already used at {first[record_id]}; "
+                        "ids must be unique (fix the id field, or leave out --id-field)"
+                    )
+                first[record_id] = where
 
     def _count_boilerplate(
         self, store: KeyStore, counted: npt.NDArray[np.bool_], options: BoilerplateOptions
@@ -956,15 +1012,20 @@ class CorpusResult:
             raise RuntimeError("boilerplate is described once every record has been read")
         return self._described
 
-    def close(self) -> None:
-        self._executor.close()
+    def close(self, *, abort: bool = False) -> None:
+        """Stop the workers (``abort``: at once, without waiting for running
+        tasks) and remove the temporary files."""
+        if abort and isinstance(self._executor, ProcessExecutor):
+            self._executor.terminate()
+        else:
+            self._executor.close()
         self._workdir.cleanup()
 
     def __enter__(self) -> CorpusResult:
         return self
 
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def __exit__(self, kind: type[BaseException] | None, *exc: object) -> None:
+        self.close(abort=kind is not None)
 
 
 def dedupe_corpus(
@@ -989,7 +1050,7 @@ def dedupe_corpus(
     :class:`CorpusResult` that yields the kept records.
     """
     options = options or CorpusOptions()
-    workdir = tempfile.TemporaryDirectory(prefix="dedupe-corpus-", dir=options.tmp_dir)
+    workdir = temp_dir("corpus", options.tmp_dir)
     try:
         if isinstance(records, Source):
             source: Source = records
@@ -1013,7 +1074,7 @@ def dedupe_corpus(
     try:
         result.analyse()
     except BaseException:
-        result.close()
+        result.close(abort=True)
         raise
     return result
 
@@ -1021,19 +1082,24 @@ def dedupe_corpus(
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as file:
         for row in rows:
-            file.write(json.dumps(row, ensure_ascii=False) + "\n")
+            file.write(json_line(row))
 
 
-def _fresh_dir(parent: Path, name: str, suffix: str) -> Path:
-    """A new hidden directory ``.NAME.RANDOM.SUFFIX`` in ``parent``, with the
-    umask's permissions (``tempfile.mkdtemp`` would make the output private)."""
-    while True:
-        path = parent / f".{name}.{secrets.token_hex(4)}.{suffix}"
-        try:
-            path.mkdir()
-        except FileExistsError:
+def _check_apart(source: Source, out_dir: Path) -> None:
+    """Refuse an output directory that is an input, holds one, or lies inside
+    one: replacing it (``overwrite``) would delete the input, and an output
+    inside a directory of ``.txt`` files would be read as input."""
+    out = out_dir.resolve()
+    for path in source.paths:
+        if not isinstance(path, Path):
             continue
-        return path
+        given = path.resolve()
+        if given == out or out in given.parents:
+            raise OutputError(f"{out_dir}: holds the input {path}; choose another output directory")
+        if given in out.parents:
+            raise OutputError(
+                f"{out_dir}: lies inside the input {path}; choose an output directory outside it"
+            )
 
 
 def write_corpus(
@@ -1054,13 +1120,16 @@ def write_corpus(
     ``out_dir`` (and an existing one, with ``overwrite``, stays as it was).
     An fsspec URL (``s3://bucket/out``) is written locally first (under the
     options' ``tmp_dir``) and uploaded at the end (:class:`RemoteDir`).
+
+    Raises :class:`OutputError` when ``out_dir`` (symbolic links resolved) is
+    an input, holds one or lies inside one.
     """
     if is_url(out_dir):
         remote = RemoteDir(str(out_dir))
         if remote.exists() and not overwrite:
             raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
         tmp_dir = options.tmp_dir if options is not None else None
-        with tempfile.TemporaryDirectory(prefix="dedupe-output-", dir=tmp_dir) as staging:
+        with temp_dir("output", tmp_dir) as staging:
             local = Path(staging) / "out"
             summary = write_corpus(
                 source, local, options=options, progress=progress, executor=executor
@@ -1068,6 +1137,7 @@ def write_corpus(
             remote.upload(local, overwrite=overwrite)
         return summary
     out_dir = Path(out_dir)
+    _check_apart(source, out_dir)
     if out_dir.exists() and not overwrite:
         raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
     if out_dir.exists() and not out_dir.is_dir():
@@ -1075,7 +1145,9 @@ def write_corpus(
     parent = out_dir.absolute().parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
-        partial = _fresh_dir(parent, out_dir.name, "partial")
+        # Left by a run into out_dir that was killed (kill -9, power loss).
+        remove_stale_outputs(parent, out_dir.name)
+        partial = fresh_dir(parent, out_dir.name, "partial")
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
     try:
@@ -1099,10 +1171,10 @@ def write_corpus(
             _write_jsonl(partial / "boilerplate.jsonl", (asdict(b) for b in result.boilerplate))
             summary = result.summary
         (partial / "summary.json").write_text(
-            json.dumps(summary.to_json(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+            json_line(summary.to_json(), indent=2), encoding="utf-8"
         )
         if out_dir.exists():
-            old = _fresh_dir(parent, out_dir.name, "old")
+            old = fresh_dir(parent, out_dir.name, "old")
             out_dir.rename(old / out_dir.name)
             partial.rename(out_dir)
             shutil.rmtree(old, ignore_errors=True)

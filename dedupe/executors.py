@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
 from dedupe.errors import OptionsError
 
 T = TypeVar("T")
 R = TypeVar("R")
+_WATCH_SECONDS = 0.5
 
 
 class Executor(Protocol):
@@ -54,13 +59,19 @@ class ProcessExecutor:
             raise OptionsError(f"workers must be at least 1, not {workers}")
         self.workers = workers
         # spawn: forking a process that may hold threads (rich, numpy) is unsafe.
-        self._pool = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=start_worker,
+            initargs=(os.getpid(),),
+        )
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         pending: deque[Future[R]] = deque()
         try:
             for item in items:
-                pending.append(self._pool.submit(fn, item))
+                with _sigint_held():
+                    pending.append(self._pool.submit(fn, item))
                 if len(pending) >= 2 * self.workers:
                     yield pending.popleft().result()
             while pending:
@@ -71,6 +82,59 @@ class ProcessExecutor:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def terminate(self) -> None:
+        """Stop the workers now, running tasks and all (an interrupted run)."""
+        # ProcessPoolExecutor has no public way to stop running tasks before
+        # Python 3.14 (terminate_workers); its processes are in _processes.
+        for process in list(getattr(self._pool, "_processes", {}).values()):
+            process.terminate()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+@contextmanager
+def _sigint_held() -> Iterator[None]:
+    """Ctrl-C held back while the pool may start a worker (it does so in
+    submit): a KeyboardInterrupt in the middle would leave the new worker
+    half-started, printing a traceback. The worker inherits the blocked
+    signal, so Ctrl-C cannot reach it before :func:`start_worker` ignores
+    it. A Ctrl-C that came meanwhile is raised on leaving."""
+    previous = signal.getsignal(signal.SIGINT)
+    # Only the main thread sets handlers; None: a handler set outside Python.
+    usable = hasattr(signal, "pthread_sigmask") and previous is not None
+    if not usable or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    caught: list[int] = []
+    signal.signal(signal.SIGINT, lambda number, _: caught.append(number))
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        signal.signal(signal.SIGINT, previous)
+    if caught and previous is signal.default_int_handler:
+        raise KeyboardInterrupt
+    if caught and callable(previous):
+        previous(signal.SIGINT, None)
+
+
+def start_worker(parent: int) -> None:
+    """Set up a worker process of ``parent``: Ctrl-C is the parent's to
+    handle (the terminal sends SIGINT to every process of the job, and each
+    worker would print a traceback), and the worker exits once the parent
+    is gone (after a kill -9 nothing else would end it)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+
+
+def _exit_with(parent: int) -> None:
+    # An orphan is adopted by another process: its parent id changes.
+    while os.getppid() == parent:
+        time.sleep(_WATCH_SECONDS)
+    os._exit(1)
 
 
 def available_cores() -> int:

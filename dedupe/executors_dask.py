@@ -36,6 +36,8 @@ from __future__ import annotations
 
 import logging
 import resource
+import signal
+import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -67,6 +69,7 @@ from dedupe.executors import available_cores
 from dedupe.minhash import use_compiled
 from dedupe.neardups import BandStore, ShingleTask, shingle_chunk
 from dedupe.readers import Partition, records_of
+from dedupe.records import comparable
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -142,7 +145,7 @@ def _distinct(part: pd.DataFrame) -> pd.DataFrame:
 def _shingle_frame(
     docs: npt.NDArray[np.int64], ranks: npt.NDArray[np.int64], partition: Partition, ngram: int
 ) -> pd.DataFrame:
-    texts = tuple(r.text for r in records_of(partition))
+    texts = tuple(comparable(r.text) for r in records_of(partition))
     use_compiled()
     chunk = shingle_chunk(ShingleTask(texts, ngram))
     ends = np.cumsum(chunk.sizes)
@@ -460,16 +463,34 @@ def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
     loopback only, dashboard on a free loopback port."""
     if workers < 1:
         raise OptionsError(f"workers must be at least 1, not {workers}")
-    return LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=processes,
-        # In one process Dask would pick its in-process transport, which takes no host.
-        protocol="tcp://",
-        host="127.0.0.1",
-        dashboard_address="127.0.0.1:0",
-        silence_logs=logging.ERROR,
-    )
+    with _sigint_ignored():
+        return LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=processes,
+            # In one process Dask would pick its in-process transport, which takes no host.
+            protocol="tcp://",
+            host="127.0.0.1",
+            dashboard_address="127.0.0.1:0",
+            silence_logs=logging.ERROR,
+        )
+
+
+@contextmanager
+def _sigint_ignored() -> Iterator[None]:
+    """SIGINT ignored while worker processes start: they inherit that (Python
+    leaves an ignored SIGINT ignored), so Ctrl-C interrupts this process
+    alone instead of printing a traceback from every worker. A Ctrl-C
+    during the start itself is lost."""
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 @contextmanager

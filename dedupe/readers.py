@@ -19,12 +19,14 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import stat
+import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from itertools import islice
 from pathlib import Path, PurePosixPath
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, BinaryIO, Protocol, runtime_checkable
 from urllib.parse import urlsplit
 
 import numpy as np
@@ -34,6 +36,7 @@ from dedupe.errors import InputError, OptionsError
 
 DEFAULT_TEXT_FIELD = "text"
 DEFAULT_PARTITION_RECORDS = 1024
+_NOT_UTF8: Any = object()
 
 
 class InputFormat(str, Enum):
@@ -154,11 +157,25 @@ class Url:
 
 
 def _output_names(paths: Sequence[Path | Url]) -> tuple[str, ...]:
+    """A distinct output file name for each input: its own name for the
+    first input with that name, else ``<n>-<name>`` (``n``: its place among
+    the inputs), prefixed again until no other output has it. Names are
+    compared case-folded, as on a case-insensitive filesystem."""
+    own = [path.name for path in paths]
+    first: list[bool] = []
+    taken: set[str] = set()
+    for name in own:
+        first.append(name.casefold() not in taken)
+        taken.add(name.casefold())
     names: list[str] = []
-    for i, path in enumerate(paths):
-        name = path.name
-        # Two inputs with one file name (a/x.jsonl, b/x.jsonl) must not share an output.
-        names.append(name if name not in names else f"{i}-{name}")
+    for i, name in enumerate(own):
+        if not first[i]:
+            # a/x.jsonl, b/x.jsonl: the second must neither overwrite the
+            # first nor take the name of another input (2-x.jsonl).
+            while name.casefold() in taken:
+                name = f"{i}-{name}"
+            taken.add(name.casefold())
+        names.append(name)
     return tuple(names)
 
 
@@ -189,12 +206,102 @@ def _record(
     return Record(str(value), text, fields, source, where, line)
 
 
+_ZSTD_MAGIC = 0xFD2FB528
+_ZSTD_SKIPPABLE = range(0x184D2A50, 0x184D2A60)
+
+
+def zstd_frames_fault(raw: BinaryIO) -> str | None:
+    """What is wrong with the framing of the zstd file ``raw`` (seekable,
+    read from the start), or ``None`` when it is whole frames end to end.
+
+    Only frame and block headers are read (a few bytes per block of at most
+    128 KiB). A truncated file passes the decompressor without an error
+    (it yields what it could), so this is how a cut-off file is told apart
+    from a complete one; damage inside a block is the decompressor's to find.
+    """
+    size = raw.seek(0, io.SEEK_END)
+    offset = 0
+    while offset < size:
+        raw.seek(offset)
+        head = raw.read(6)
+        if len(head) < 4:
+            return "truncated (the file ends inside a zstd frame header)"
+        magic = int.from_bytes(head[:4], "little")
+        if magic in _ZSTD_SKIPPABLE:
+            if len(head) < 8 and len(head + raw.read(2)) < 8:
+                return "truncated (the file ends inside a zstd frame header)"
+            raw.seek(offset + 4)
+            offset += 8 + int.from_bytes(raw.read(4), "little")
+            if offset > size:
+                return "truncated (the file ends inside a skippable zstd frame)"
+            continue
+        if magic != _ZSTD_MAGIC:
+            if offset == 0:
+                return "not zstd data"
+            return f"not zstd data after byte {offset}"
+        if len(head) < 5:
+            return "truncated (the file ends inside a zstd frame header)"
+        descriptor = head[4]
+        single_segment = descriptor >> 5 & 1
+        content_size = (single_segment, 2, 4, 8)[descriptor >> 6]
+        dictionary = (0, 1, 2, 4)[descriptor & 3]
+        offset += 5 + (not single_segment) + dictionary + content_size
+        while True:
+            raw.seek(offset)
+            block = raw.read(3)
+            if len(block) < 3:
+                return "truncated (the file ends inside a zstd frame)"
+            header = int.from_bytes(block, "little")
+            kind = header >> 1 & 3
+            if kind == 3:
+                return f"corrupt zstd data (bad block at byte {offset})"
+            offset += 3 + (1 if kind == 1 else header >> 3)
+            if header & 1:
+                break
+        offset += 4 * (descriptor >> 2 & 1)  # the content checksum
+        if offset > size:
+            return "truncated (the file ends inside a zstd frame)"
+    return None
+
+
+class _CheckedStream(io.RawIOBase):
+    """A decompressing stream whose decoder errors come out as ``OSError``
+    (zlib and zstandard raise their own types)."""
+
+    def __init__(self, inner: Any, errors: tuple[type[BaseException], ...]) -> None:
+        self._inner = inner
+        self._errors = errors
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            count: int = self._inner.readinto(buffer)
+        except EOFError as exc:
+            raise OSError(f"truncated ({exc})") from None
+        except self._errors as exc:
+            raise OSError(f"corrupt compressed data ({exc})") from None
+        return count
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
+
+
 def _open_binary(path: Path | Url) -> io.BufferedIOBase:
+    """The bytes of ``path``, decompressed as its suffix says. A corrupt or
+    truncated compressed file raises ``OSError`` (when opened, or where the
+    damage is met), never ends early as if complete."""
     if isinstance(path, Url):
-        return path.open()
+        stream = path.open()
+        if _seekable(path):
+            return stream  # LineRange seeks in it
+        return io.BufferedReader(_CheckedStream(stream, _decoder_errors()))
     suffix = path.suffix.lower()
     if suffix == ".gz":
-        return gzip.open(path, "rb")
+        return io.BufferedReader(_CheckedStream(gzip.open(path, "rb"), _decoder_errors()))
     if suffix in {".zst", ".zstd"}:
         try:
             import zstandard
@@ -204,8 +311,33 @@ def _open_binary(path: Path | Url) -> io.BufferedIOBase:
                 "(pip install 'dedupe-text[zstd]')"
             ) from None
         raw = path.open("rb")
-        return io.BufferedReader(zstandard.ZstdDecompressor().stream_reader(raw, closefd=True))
+        try:
+            fault = zstd_frames_fault(raw)
+            raw.seek(0)
+        except BaseException:
+            raw.close()
+            raise
+        if fault is not None:
+            raw.close()
+            raise OSError(fault)
+        # read_across_frames: a file of several frames (pzstd, cat a.zst
+        # b.zst) is read to its end, not to the end of its first frame.
+        reader = zstandard.ZstdDecompressor().stream_reader(
+            raw, closefd=True, read_across_frames=True
+        )
+        return io.BufferedReader(_CheckedStream(reader, _decoder_errors()))
     return path.open("rb")
+
+
+def _decoder_errors() -> tuple[type[BaseException], ...]:
+    errors: list[type[BaseException]] = [zlib.error, EOFError]
+    try:
+        import zstandard
+    except ImportError:
+        pass
+    else:
+        errors.append(zstandard.ZstdError)
+    return tuple(errors)
 
 
 # ---- partitions: pieces of a source that a worker reads itself ----
@@ -225,11 +357,20 @@ class JsonParser:
             return None
         where = f"{label}:{number}"
         try:
-            fields = json.loads(line)
+            text = line.decode("utf-8")
         except UnicodeDecodeError:
             return BadRecord(where, "not UTF-8", source)
+        if "\x00" in text:
+            # json.loads would take bytes of UTF-16 for text, and the output
+            # (UTF-8, spliced into the line as read) would be garbage.
+            return BadRecord(where, "NUL bytes (binary, or UTF-16/UTF-32), not UTF-8", source)
+        try:
+            # A byte order mark may precede the first record.
+            fields = json.loads(text[1:] if text.startswith("\ufeff") else text)
         except json.JSONDecodeError as exc:
             return BadRecord(where, f"invalid JSON: {exc.msg}", source)
+        except RecursionError:
+            return BadRecord(where, "invalid JSON: nested too deeply", source)
         return _record(
             fields,
             text_field=self.text_field,
@@ -237,7 +378,7 @@ class JsonParser:
             default_id=where,
             source=source,
             where=where,
-            line=line.decode("utf-8"),
+            line=text,
         )
 
 
@@ -381,8 +522,14 @@ class TextFiles:
         return False
 
     def items(self) -> Iterator[tuple[int, Item]]:
+        root = self.root.resolve()
         for position, name in zip(self.positions, self.names, strict=True):
             path = self.root / name
+            if path.is_symlink() and root not in path.resolve().parents:
+                # Never copy a file from elsewhere (/etc/passwd) into the output.
+                reason = "a symbolic link out of the directory, not followed"
+                yield position, BadRecord(str(path), reason, self.source)
+                continue
             try:
                 text = path.read_bytes().decode("utf-8")
             except UnicodeDecodeError:
@@ -415,6 +562,9 @@ def _row_items(
             default_id, where = str(row), f"record {row}"
         else:
             default_id = where = f"{label}:row {row + 1}"
+        if fields is _NOT_UTF8:
+            yield position, BadRecord(where, "a string is not UTF-8", source)
+            continue
         item = _record(
             fields,
             text_field=text_field,
@@ -478,9 +628,23 @@ class ArrowRows:
     def holds_data(self) -> bool:
         return True
 
+    def _rows(self) -> list[Any]:
+        try:
+            rows: list[Any] = self.batch.to_pylist()
+        except UnicodeDecodeError:
+            # A damaged page can hold a string that is not UTF-8: only its
+            # row is bad (a str marks it for _row_items).
+            rows = []
+            for k in range(self.batch.num_rows):
+                try:
+                    rows.extend(self.batch.slice(k, 1).to_pylist())
+                except UnicodeDecodeError:
+                    rows.append(_NOT_UTF8)
+        return rows
+
     def items(self) -> Iterator[tuple[int, Item]]:
         return _row_items(
-            self.batch.to_pylist(),
+            self._rows(),
             self.positions,
             source=self.source,
             label=self.label,
@@ -542,6 +706,8 @@ class JsonlSource:
             with stream:
                 try:
                     while lines := list(islice(stream, size)):
+                        if first == 1:
+                            _check_utf8_start(path, lines[0][:4])
                         count = len(lines)
                         if seekable:
                             ends = np.cumsum(np.fromiter(map(len, lines), np.int64, count))
@@ -553,9 +719,26 @@ class JsonlSource:
                                 source, str(path), first, tuple(lines), tuple(range(count)), parser
                             )
                         first += count
-                except (OSError, EOFError) as exc:
-                    # A truncated or corrupt compressed stream.
-                    raise InputError(f"{path}: cannot read: {exc}") from None
+                except OSError as exc:
+                    # A truncated or corrupt compressed stream: what follows
+                    # the damage cannot be read, so the run stops (with
+                    # --on-error skip too).
+                    raise InputError(
+                        f"{path}: cannot read past line {first - 1}: {exc.strerror or exc}"
+                    ) from None
+
+
+_WIDE_BOMS = (b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")
+
+
+def _check_utf8_start(path: Path | Url, head: bytes) -> None:
+    """Refuse a file that starts as UTF-16 or UTF-32 text: every record
+    would be bad, so ``--on-error skip`` would leave nothing."""
+    if head.startswith(_WIDE_BOMS) or b"\x00" in head:
+        raise InputError(
+            f"{path}: UTF-16 or UTF-32 text (or binary), not UTF-8; "
+            "convert it first (iconv -f UTF-16 -t UTF-8)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -580,6 +763,8 @@ class TextDirSource:
         return _read_items(self.partitions(DEFAULT_PARTITION_RECORDS))
 
     def partitions(self, size: int) -> Iterator[Partition]:
+        # rglob does not enter linked directories; a linked .txt file is
+        # listed, and read only if it stays inside the directory (TextFiles).
         names = [
             path.relative_to(self.root).as_posix()
             for path in sorted(self.root.rglob("*.txt"))
@@ -611,11 +796,22 @@ class ParquetSource:
         pq = parquet_module()
         for source, path in enumerate(self.paths):
             try:
-                reader = pq.ParquetFile(path)
+                # Pages written with checksums are checked against them.
+                reader = pq.ParquetFile(path, page_checksum_verification=True)
             except (OSError, ValueError) as exc:
                 raise InputError(f"{path}: not a readable Parquet file: {exc}") from None
             first = 0
-            for batch in reader.iter_batches(batch_size=size):
+            batches = reader.iter_batches(batch_size=size)
+            while True:
+                try:
+                    batch = next(batches, None)
+                except (OSError, ValueError) as exc:
+                    # A corrupt page: the rows after it cannot be read.
+                    raise InputError(
+                        f"{path}: cannot read past row {first}: {_one_line(exc)}"
+                    ) from None
+                if batch is None:
+                    break
                 yield ArrowRows(
                     source,
                     str(path),
@@ -626,6 +822,10 @@ class ParquetSource:
                     self.id_field,
                 )
                 first += batch.num_rows
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -688,9 +888,22 @@ def open_source(
     if not paths:
         raise OptionsError("no input given")
     resolved = tuple(Url(p) if isinstance(p, str) and "://" in p else Path(p) for p in paths)
+    seen: dict[tuple[int, int], Path] = {}
     for path in resolved:
         if not path.exists():
             raise InputError(f"{path}: no such file or directory")
+        if isinstance(path, Path):
+            info = path.stat()
+            if not (stat.S_ISREG(info.st_mode) or stat.S_ISDIR(info.st_mode)):
+                # A pipe (<(zcat x), a FIFO) can be read once only, and the
+                # corpus is read several times, by several processes.
+                raise InputError(
+                    f"{path}: not a regular file (a pipe, socket or device); "
+                    "write it to a file first"
+                )
+            same = seen.setdefault((info.st_dev, info.st_ino), path)
+            if same is not path:
+                raise InputError(f"{path}: the same file as {same}, given twice")
     kinds = {_kind(p) for p in resolved}
     if len(kinds) > 1:
         raise OptionsError("inputs mix formats (JSON Lines, Parquet, directories); give one kind")

@@ -9,8 +9,10 @@ back as it was read.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from dedupe.errors import InputError
 
@@ -63,6 +65,28 @@ def replace_field(line: str, field: str, value: str) -> str:
     if not isinstance(old, str):
         raise ValueError(f"field {field!r} is not a string")
     return Record(0, line, start, end, old).replaced(value)
+
+
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def comparable(text: str) -> str:
+    """``text`` with each lone surrogate (``"\\ud800"`` in scraped JSON, which
+    UTF-8 cannot encode) replaced by U+FFFD, for comparison only: one
+    character for one, so offsets into it are offsets into ``text``."""
+    if text.isascii() or _LONE_SURROGATE.search(text) is None:
+        return text
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def json_line(value: Any, *, indent: int | None = None) -> str:
+    """``value`` as JSON text ending in a newline (one line unless
+    ``indent``), non-ASCII text as it is unless it holds lone surrogates,
+    which only escapes can write in UTF-8."""
+    line = json.dumps(value, ensure_ascii=False, indent=indent)
+    if not line.isascii() and not _encodable(line):
+        line = json.dumps(value, indent=indent)
+    return line + "\n"
 
 
 def _encodable(text: str) -> bool:

@@ -8,7 +8,6 @@ and every kept byte; Parquet files keep their schema.
 from __future__ import annotations
 
 import gzip
-import json
 import os
 from io import BufferedReader, BufferedWriter
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any, Protocol
 
 from dedupe.errors import OutputError
 from dedupe.readers import InputFormat, Record, Source, parquet_module
-from dedupe.records import replace_field
+from dedupe.records import json_line, replace_field
 
 _PARQUET_BATCH = 1024
 
@@ -36,17 +35,19 @@ class _ByteSink(Protocol):
 
 
 def _open_compressed(path: Path) -> _ByteSink:
+    # "x": an output file is never opened twice, so no input's records can
+    # replace another's.
     suffix = path.suffix.lower()
     if suffix == ".gz":
         # mtime=0: the same input gives byte-identical output.
-        return gzip.GzipFile(path, "wb", mtime=0)
+        return gzip.GzipFile(path, "xb", mtime=0)
     if suffix in {".zst", ".zstd"}:
         import zstandard
 
-        raw = path.open("wb")
+        raw = path.open("xb")
         writer: _ByteSink = zstandard.ZstdCompressor().stream_writer(raw, closefd=True)
         return writer
-    return path.open("wb")
+    return path.open("xb")
 
 
 def render_line(record: Record, text: str, text_field: str) -> bytes:
@@ -59,7 +60,9 @@ def render_line(record: Record, text: str, text_field: str) -> bytes:
     else:
         fields = dict(record.fields or {})
         fields[text_field] = text
-        line = json.dumps(fields, ensure_ascii=False) + "\n"
+        line = json_line(fields)
+    # A line as read was valid UTF-8; lone surrogates (text from a caller,
+    # or spliced in) are written as JSON escapes by replace_field/json_line.
     return line.encode("utf-8")
 
 
@@ -146,6 +149,9 @@ class ParquetWriter:
         self._pq = pq
         self._text_field = source.text_field
         self._schemas = [pq.read_schema(p) for p in source.paths]
+        for name in source.names:
+            if (out_dir / name).exists():
+                raise OutputError(f"{out_dir / name}: two inputs would share this output")
         self._writers = [
             pq.ParquetWriter(out_dir / name, schema)
             for name, schema in zip(source.names, self._schemas, strict=True)
