@@ -191,7 +191,7 @@ def cluster_executor(
 @click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="MinHash seed.")
 @click.option(
     "--keep",
-    type=click.Choice([p.value for p in KeepPolicy]),
+    type=click.Choice([KeepPolicy.FIRST.value, KeepPolicy.LONGEST.value]),
     default=KeepPolicy.FIRST.value,
     show_default=True,
     help="Which document of a cluster stays.",

@@ -143,6 +143,9 @@ class CorpusOptions:
             raise OptionsError(f"workers must be at least 1, not {self.workers}")
         if self.keep_by is not None and self.keep is not KeepPolicy.FIRST:
             raise OptionsError("give either a keep policy or a keep-by field, not both")
+        if self.keep is KeepPolicy.ARTICLE:
+            # Forms judge paragraphs of one text; documents have no such order.
+            raise OptionsError("corpus documents are kept first or longest, not by article form")
 
     def parameters(self) -> dict[str, Any]:
         """The options as JSON values."""

@@ -24,7 +24,7 @@ from dedupe.boilerplate import BoilerplateOptions, Family, KeyStore, family_docu
 from dedupe.cli_corpus import corpus
 from dedupe.components import connected_components, resolve_clusters
 from dedupe.corpus import CorpusOptions, OnError, dedupe_corpus, write_corpus
-from dedupe.errors import InputError, OutputError
+from dedupe.errors import InputError, OptionsError, OutputError
 from dedupe.groups import KeepPolicy
 from dedupe.neardups import NearDupOptions, document_shingles, sorted_jaccard
 from dedupe.normalize import normalize
@@ -879,3 +879,13 @@ def test_jsonl_records_keep_every_byte_but_the_text(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     written = (out / "corpus" / "in.jsonl").read_text(encoding="utf-8")
     assert written == first % body + second
+
+
+def test_documents_are_not_kept_by_article_form(tmp_path: Path) -> None:
+    with pytest.raises(OptionsError, match="first or longest"):
+        CorpusOptions(keep=KeepPolicy.ARTICLE)
+    data = tmp_path / "in.jsonl"
+    data.write_text('{"text": "one"}\n', encoding="utf-8")
+    result = CliRunner().invoke(corpus, [str(data), "-o", str(tmp_path / "o"), "--keep", "article"])
+    assert result.exit_code == 2
+    assert "article" in result.output
