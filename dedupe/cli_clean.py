@@ -313,7 +313,8 @@ def _destination(
     type=click.Choice([k.value for k in KeepPolicy]),
     default=_DEFAULTS.keep.value,
     show_default=True,
-    help="Which copy stays.",
+    help="Which copy stays: the one that reads as the article (its own line of prose, "
+    "not one in a link, URL or markup; the first between equals), the first, or the longest.",
 )
 @click.option(
     "--min-words",
