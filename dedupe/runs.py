@@ -28,7 +28,7 @@ Two more passes use the same idea, that a block is evidence a lone match is not:
 * corroboration: a paragraph that differs from its twin (``NEAR``, or
   ``CONTAINED`` as a whole sentence) loses words when it goes. It goes when it
   reads worse than its twin (inside a link, a URL, markup), when it is a cut
-  piece of it (a teaser) or the same words with more at the end, or when a
+  piece of it (a teaser) or the same words with a short label, or when a
   neighbour repeats the twin's neighbour or another removal lies beside it
   with its twin beside the twin, in the same direction; two paragraphs
   alike but for a number (items of a list) both stay.
@@ -62,6 +62,8 @@ SHORT_EDIT_RATIO = 0.9
 DIAGONAL_REACH = 32
 # Passes of alignment: each may follow a confirmed block further.
 ALIGN_ROUNDS = 4
+# Words a label adds to a line it repeats ("Next article", a site's name).
+LABEL_WORDS = 4
 # Earlier occurrences of a line tried as the start of a repeated run.
 RUN_STARTS = 16
 
@@ -374,6 +376,7 @@ def corroborate(
     repeats the twin's neighbour and no removal beside it whose twin lies
     beside its twin, in the same direction."""
     kept: dict[int, Decision] = {}
+    dropped: list[int] = []
     for i, d in decisions.items():
         if d.method not in (Method.NEAR, Method.CONTAINED) or d.in_block or len(d.twins) != 1:
             kept[i] = d
@@ -385,17 +388,32 @@ def corroborate(
                 d.method is Method.CONTAINED
                 and is_fragment(texts[i], units[i].key, units[twin].key)
             )
-            # One is the other with words added at the end (a site's name).
-            or _same_start(units[i].key, units[twin].key)
+            # One is the other with a label added (a site's name, "Next article").
+            or _labelled(units[i].key, units[twin].key)
             or _beside(i, twin, units, decisions)
         ):
             kept[i] = d
-    return kept
+        else:
+            dropped.append(i)
+    # A paragraph that stays now is the twin of its exact copies again (they
+    # had followed it to the twin it lost).
+    gone = set(dropped)
+    first: dict[str, int] = {}
+    for i in sorted(dropped):
+        first.setdefault(units[i].key, i)
+    for j, d in sorted(decisions.items()):
+        i = first.get(units[j].key, j)
+        if i < j and d.method is not Method.EXACT and (j in gone or j in kept):
+            kept[j] = Decision(j, (i,), Method.EXACT, 1.0)
+    return dict(sorted(kept.items()))
 
 
-def _same_start(a: str, b: str) -> bool:
+def _labelled(a: str, b: str) -> bool:
+    """One key is the other with at most ``LABEL_WORDS`` words before or after it."""
     short, long = sorted((a, b), key=len)
-    return long.startswith(short + " ")
+    if not (long.startswith(short + " ") or long.endswith(" " + short)):
+        return False
+    return len(long.split()) - len(short.split()) <= LABEL_WORDS
 
 
 def _beside(i: int, twin: int, units: Sequence[Unit], decisions: dict[int, Decision]) -> bool:
