@@ -48,10 +48,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.components import connected_components
-from dedupe.corpus import CorpusOptions, dedupe_corpus
-from dedupe.minhash import signatures, to_lean_minhash
-from dedupe.neardups import DEFAULT_NGRAM, NearDupOptions, document_shingles, sorted_jaccard
+from dedupe.core.minhash import signatures, to_lean_minhash
+from dedupe.corpus.clusters import connected_components
+from dedupe.corpus.near_duplicates import (
+    DEFAULT_NGRAM,
+    NearDupOptions,
+    document_shingles,
+    sorted_jaccard,
+)
+from dedupe.corpus.pipeline import CorpusOptions, dedupe_corpus
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
 DEFAULT_CACHE = Path.home() / ".cache" / "dedupe-bench"

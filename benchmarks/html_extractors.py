@@ -5,7 +5,7 @@ expected article is the ``main_text`` of the same page in ``--expected``
 (``readability.jsonl``). Each installed extractor is scored on:
 
 * word recall / precision / F1: bag-of-words overlap of the extracted text with
-  the expected article (comparison keys from :mod:`dedupe.normalize`);
+  the expected article (comparison keys from :mod:`dedupe.core.normalize`);
 * paragraph recall: the share of the article's paragraphs of 8 words or more
   that come out whole inside one extracted line (paragraph structure kept);
 * lines: extracted lines per page (how much page furniture comes along);
@@ -24,8 +24,8 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from dedupe.html import Extractor, available, extract_text
-from dedupe.normalize import normalize, tokens
+from dedupe.cleaning.html import Extractor, available, extract_text
+from dedupe.core.normalize import normalize, tokens
 
 DATA = Path("/work/shared/data")
 MIN_WORDS = 8

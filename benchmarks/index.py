@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import ShingleOptions, shingle_set
+from dedupe.core.verify import jaccard
 from dedupe.index import NearDuplicateIndex
-from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, shingle_set
-from dedupe.verify import jaccard
 
 VOCABULARY = 40_000
 EDIT_SHARE = 0.01

@@ -11,8 +11,11 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from dedupe.boilerplate import paragraph_key
-from dedupe.cleaning import CleanOptions, CleanResult, KeptBecause, Removal, clean_with
+from dedupe.cleaning.pipeline import CleanOptions, CleanResult, KeptBecause, Removal, clean_with
+from dedupe.core.keys import paragraph_key
+from dedupe.core.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
+from dedupe.core.paragraphs import Paragraph, join_kept
+from dedupe.core.verify import Method
 from dedupe.errors import IndexStoreError, OptionsError
 from dedupe.index.base import (
     DEFAULT_MAX_MISS,
@@ -28,9 +31,6 @@ from dedupe.index.base import (
     checked_name,
     paragraph_hash,
 )
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from dedupe.paragraphs import Paragraph, join_kept
-from dedupe.verify import Method
 
 if TYPE_CHECKING:
     from typing_extensions import Self

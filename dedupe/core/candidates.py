@@ -22,8 +22,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from dedupe.core.minhash import Signatures
 from dedupe.errors import OptionsError
-from dedupe.minhash import Signatures
 
 DEFAULT_MAX_MISS = 0.001
 DEFAULT_WINDOW = 8

@@ -5,7 +5,7 @@ it, show what it holds; and the ``--html``/``--index``/``--site`` pieces of
 render what it returns.
 
 Files ending ``.html``/``.htm`` (or any file, with ``--html``) are read as
-HTML: their text is extracted first (:func:`dedupe.html.extract_text`).
+HTML: their text is extracted first (:func:`dedupe.cleaning.html.extract_text`).
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from pathlib import Path
 
 import click
 
-from dedupe.cleaning import CleanResult
-from dedupe.files import ReadOptions, read_text
+from dedupe.cleaning.pipeline import CleanResult
 from dedupe.index import (
     IndexCleanResult,
     IndexMatch,
@@ -25,6 +24,7 @@ from dedupe.index import (
     IndexStats,
     NearDuplicateIndex,
 )
+from dedupe.io.files import ReadOptions, read_text
 
 HTML_SUFFIXES = (".html", ".htm")
 
@@ -42,7 +42,7 @@ def page_text(source: str, text: str, *, html: bool) -> str:
     """For ``dedupe clean``: the extracted text of an HTML input, else ``text``."""
     if not is_html(source, force=html):
         return text
-    from dedupe.html import extract_text
+    from dedupe.cleaning.html import extract_text
 
     return extract_text(text)[1]
 

@@ -33,8 +33,8 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from dedupe.core.normalize import UNSPACED_RANGES, tokens
 from dedupe.errors import OptionsError
-from dedupe.normalize import UNSPACED_RANGES, tokens
 
 DEFAULT_SIZE = 3
 DEFAULT_CHAR_SIZE = 4

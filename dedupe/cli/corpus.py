@@ -1,4 +1,4 @@
-"""``dedupe corpus``: parse options, call :func:`dedupe.corpus.write_corpus`,
+"""``dedupe corpus``: parse options, call :func:`dedupe.corpus.pipeline.write_corpus`,
 render the band choice, progress and summary on stderr, pick the exit status.
 
 Exit status: 0 when the corpus was written; 2 for bad options and for every
@@ -26,23 +26,29 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from dedupe.boilerplate import (
+from dedupe.cleaning.groups import KeepPolicy
+from dedupe.cleaning.pipeline import CleanOptions
+from dedupe.cli.main import OneLineError
+from dedupe.core.candidates import BandChoice
+from dedupe.core.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
+from dedupe.corpus.boilerplate import (
     DEFAULT_MIN_DOCS,
     DEFAULT_MIN_SHARE,
     DEFAULT_NEAR_THRESHOLD,
     BoilerplateOptions,
 )
-from dedupe.candidates import BandChoice
-from dedupe.cleaning import CleanOptions
-from dedupe.cli import OneLineError
-from dedupe.corpus import DEFAULT_CHUNK_SIZE, CorpusOptions, CorpusSummary, OnError, write_corpus
+from dedupe.corpus.executors import Executor
+from dedupe.corpus.near_duplicates import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
+from dedupe.corpus.pipeline import (
+    DEFAULT_CHUNK_SIZE,
+    CorpusOptions,
+    CorpusSummary,
+    OnError,
+    write_corpus,
+)
 from dedupe.errors import DedupeError, OptionsError
-from dedupe.executors import Executor
-from dedupe.groups import KeepPolicy
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from dedupe.neardups import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
-from dedupe.readers import open_source
-from dedupe.writers import is_url
+from dedupe.io.sinks import is_url
+from dedupe.io.sources import open_source
 
 
 class Interrupted(OneLineError):
@@ -144,7 +150,7 @@ def cluster_executor(
     if scheduler is None and not local:
         return nullcontext()
     try:
-        from dedupe.executors_dask import dask_executor
+        from dedupe.corpus.dask import dask_executor
     except ImportError:
         raise OptionsError(
             "running on Dask needs the dask extra (pip install 'dedupe-text[dask]')"

@@ -1,7 +1,7 @@
 """Decide which texts are duplicates of which kept ones.
 
 Texts are visited in keep order (``article``: the copy that reads as the
-article first, see :mod:`dedupe.forms`, then input order; ``first``: input
+article first, see :mod:`dedupe.core.forms`, then input order; ``first``: input
 order; ``longest``: longest first, then input order). A text is removed only
 when an exact measure ties it to a text that stays kept, so chains A~B~C never
 remove a C unlike A: each decision names a kept twin and the similarity
@@ -33,12 +33,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from dedupe.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
+from dedupe.core.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
+from dedupe.core.forms import Form
+from dedupe.core.minhash import SignatureOptions, sign_hashes
+from dedupe.core.shingles import ShingleOptions, as_array, hash_array, shingle_strings
+from dedupe.core.verify import Method, containment, cover, jaccard
 from dedupe.errors import OptionsError
-from dedupe.forms import Form
-from dedupe.minhash import SignatureOptions, sign_hashes
-from dedupe.shingles import ShingleOptions, as_array, hash_array, shingle_strings
-from dedupe.verify import Method, containment, cover, jaccard
 
 # Up to this many distinct texts, candidates are all pairs rather than LSH.
 ALL_PAIRS_MAX = 64

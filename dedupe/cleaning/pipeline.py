@@ -13,15 +13,15 @@ from enum import Enum
 
 import numpy as np
 
+from dedupe.cleaning.blocks import align, corroborate, find_pieces, find_runs, find_short_runs
+from dedupe.cleaning.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
+from dedupe.core.forms import form_of, link_only
+from dedupe.core.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
+from dedupe.core.normalize import normalize, tokens
+from dedupe.core.paragraphs import Paragraph, ParagraphMode, join_kept, lines_of_blocks, split
+from dedupe.core.shingles import ShingleOptions, key_shingle_hashes
+from dedupe.core.verify import Method
 from dedupe.errors import OptionsError
-from dedupe.forms import form_of, link_only
-from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
-from dedupe.normalize import normalize, tokens
-from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, lines_of_blocks, split
-from dedupe.runs import align, corroborate, find_pieces, find_runs, find_short_runs
-from dedupe.shingles import ShingleOptions, key_shingle_hashes
-from dedupe.verify import Method
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_MIN_WORDS = 15
@@ -319,7 +319,7 @@ def _blocks_after_lines(
 ) -> CleanResult:
     """``result``, and for an automatic split by lines whose output AUTO splits
     by blocks, those blocks cleaned too, so that cleaning the output again
-    changes nothing (see :func:`dedupe.paragraphs.split`). Each line of a block
+    changes nothing (see :func:`dedupe.core.paragraphs.split`). Each line of a block
     cut then is a removal with the block's measure and the twin block's lines."""
     if options.mode is not ParagraphMode.AUTO or result.mode is not ParagraphMode.LINE:
         return result

@@ -23,9 +23,9 @@ from dedupe.errors import DedupeError
 
 # Command name -> "module:attribute" of its click command.
 COMMANDS = {
-    "clean": "dedupe.cli_clean:clean",
-    "corpus": "dedupe.cli_corpus:corpus",
-    "index": "dedupe.cli_index:index",
+    "clean": "dedupe.cli.clean:clean",
+    "corpus": "dedupe.cli.corpus:corpus",
+    "index": "dedupe.cli.index:index",
 }
 
 USAGE_EXIT = 2

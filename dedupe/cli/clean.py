@@ -3,7 +3,7 @@ write the cleaned text, render the report, pick the exit status.
 
 Inputs are handled one at a time. An input that cannot be read or written
 gets one error line and the run goes on with the next; the exit status is
-then 2. Outputs are replaced atomically (:func:`dedupe.files.atomic_write`),
+then 2. Outputs are replaced atomically (:func:`dedupe.io.files.atomic_write`),
 and an output that is one of the inputs is refused before anything is written.
 """
 
@@ -18,11 +18,14 @@ from typing import BinaryIO
 
 import click
 
-from dedupe.cleaning import CleanOptions, CleanResult
-from dedupe.cleaning import clean as clean_text
-from dedupe.cli_index import boilerplate_cleaner, check_clean_usage, is_html, page_text
+from dedupe.cleaning.groups import KeepPolicy
+from dedupe.cleaning.pipeline import CleanOptions, CleanResult
+from dedupe.cleaning.pipeline import clean as clean_text
+from dedupe.cleaning.report import format_diff, format_html, format_json, format_text
+from dedupe.cli.index import boilerplate_cleaner, check_clean_usage, is_html, page_text
+from dedupe.core.paragraphs import ParagraphMode
 from dedupe.errors import InputError, OutputError
-from dedupe.files import (
+from dedupe.io.files import (
     DEFAULT_MAX_BYTES,
     DecodeErrors,
     ReadOptions,
@@ -31,10 +34,7 @@ from dedupe.files import (
     decode,
     read_text,
 )
-from dedupe.groups import KeepPolicy
-from dedupe.paragraphs import ParagraphMode
-from dedupe.records import records
-from dedupe.report import format_diff, format_html, format_json, format_text
+from dedupe.io.records import records
 
 STDIN = "-"
 REPORTS = ("text", "diff", "json", "html")

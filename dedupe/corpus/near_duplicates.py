@@ -10,7 +10,7 @@ too. The page cache keeps these files in RAM when it can.
 
 Stage functions (:func:`sign_chunk`, :func:`shingle_chunk`,
 :func:`verify_chunk`) are pure functions of one picklable task, so any
-:class:`dedupe.executors.Executor` can run them.
+:class:`dedupe.corpus.executors.Executor` can run them.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.candidates import (
+from dedupe.core.candidates import (
     DEFAULT_MAX_MISS,
     BandChoice,
     Pairs,
@@ -30,10 +30,10 @@ from dedupe.candidates import (
     choose_bands,
     star_pairs,
 )
+from dedupe.core.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures, text_shingle_sets
+from dedupe.core.shingles import ShingleOptions
+from dedupe.corpus.executors import Executor
 from dedupe.errors import OptionsError
-from dedupe.executors import Executor
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures, text_shingle_sets
-from dedupe.shingles import ShingleOptions
 
 DEFAULT_THRESHOLD = 0.8
 DEFAULT_NGRAM = 5
@@ -182,7 +182,7 @@ def _shingle_batch(texts: list[str], ngram: int) -> ChunkShingles:
 
 
 def shingle_chunk(task: ShingleTask) -> ChunkShingles:
-    """The shingle set of each whole text, as :func:`dedupe.minhash.signatures`
+    """The shingle set of each whole text, as :func:`dedupe.core.minhash.signatures`
     sees it (``shingle_set(normalize(text))``), hashed a batch of texts at
     once (batches of about a million characters bound the memory)."""
     parts: list[ChunkShingles] = []
@@ -257,7 +257,7 @@ def _open_store(
 
 def sorted_jaccard(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> float:
     """Jaccard similarity of two sorted sets given as arrays (0.0 when both are
-    empty), equal to :func:`dedupe.verify.jaccard` on the same sets."""
+    empty), equal to :func:`dedupe.core.verify.jaccard` on the same sets."""
     if not len(a) and not len(b):
         return 0.0
     if len(a) > len(b):
