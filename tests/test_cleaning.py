@@ -63,7 +63,7 @@ def test_shingle_batches_do_not_change_the_sets(monkeypatch: pytest.MonkeyPatch)
 
     keys = [normalize(line) for line in ("one two three four", "", "中文段落", "a b", "x") * 7]
     options = ShingleOptions(size=3)
-    monkeypatch.setattr(cleaning, "_BATCH_CHARS", 10)
+    monkeypatch.setattr(cleaning, "SHINGLE_BATCH_CHARS", 10)
     assert cleaning.shingle_sets(keys, options) == [shingle_set(k, options) for k in keys]
 
 

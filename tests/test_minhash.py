@@ -179,7 +179,7 @@ def test_estimate_close_to_exact_jaccard() -> None:
 
 
 def test_workers_give_the_same_rows(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(minhash, "_BATCH_CHARS", 5000)
+    monkeypatch.setattr(minhash, "SIGNATURE_BATCH_CHARS", 5000)
     rng = random.Random(7)
     batch = [document(rng, rng.randint(0, 400)) for _ in range(60)]
     one = signatures(batch, workers=1)
@@ -192,7 +192,7 @@ def test_workers_give_the_same_rows(path: str, monkeypatch: pytest.MonkeyPatch) 
 def test_a_failing_batch_raises_what_one_process_raises(
     path: str, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(minhash, "_BATCH_CHARS", 5000)
+    monkeypatch.setattr(minhash, "SIGNATURE_BATCH_CHARS", 5000)
     rng = random.Random(9)
     batch = [document(rng, 300) for _ in range(40)]
     # Not a string: the plain path and the fast ones fail alike.

@@ -30,17 +30,12 @@ from dedupe.cleaning.groups import KeepPolicy
 from dedupe.cleaning.pipeline import CleanOptions
 from dedupe.cli.main import OneLineError
 from dedupe.core.candidates import BandChoice
-from dedupe.core.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
 from dedupe.corpus.boilerplate import (
-    DEFAULT_MIN_DOCS,
-    DEFAULT_MIN_SHARE,
-    DEFAULT_NEAR_THRESHOLD,
     BoilerplateOptions,
 )
 from dedupe.corpus.executors import Executor
-from dedupe.corpus.near_duplicates import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
+from dedupe.corpus.near_duplicates import NearDupOptions
 from dedupe.corpus.pipeline import (
-    DEFAULT_CHUNK_SIZE,
     CorpusOptions,
     CorpusSummary,
     OnError,
@@ -49,6 +44,15 @@ from dedupe.corpus.pipeline import (
 from dedupe.errors import DedupeError, OptionsError
 from dedupe.io.sinks import is_url
 from dedupe.io.sources import open_source
+from dedupe.params import (
+    CHUNK_SIZE,
+    CORPUS_MIN_DOCS,
+    DOCUMENT_NGRAM,
+    MIN_SHARE,
+    NUM_PERM,
+    SEED,
+    THRESHOLD,
+)
 
 
 class Interrupted(OneLineError):
@@ -176,25 +180,25 @@ def cluster_executor(
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0, min_open=True),
-    default=DEFAULT_THRESHOLD,
+    default=THRESHOLD,
     show_default=True,
     help="Exact Jaccard similarity of shingle sets that makes two documents duplicates.",
 )
 @click.option(
     "--ngram",
     type=click.IntRange(1),
-    default=DEFAULT_NGRAM,
+    default=DOCUMENT_NGRAM,
     show_default=True,
     help="Words per shingle.",
 )
 @click.option(
     "--num-perm",
     type=click.IntRange(1, 4096),
-    default=DEFAULT_NUM_PERM,
+    default=NUM_PERM,
     show_default=True,
     help="MinHash permutations.",
 )
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="MinHash seed.")
+@click.option("--seed", type=int, default=SEED, show_default=True, help="MinHash seed.")
 @click.option(
     "--keep",
     type=click.Choice([KeepPolicy.FIRST.value, KeepPolicy.LONGEST.value]),
@@ -227,7 +231,7 @@ def cluster_executor(
 @click.option(
     "--chunk-size",
     type=click.IntRange(1),
-    default=DEFAULT_CHUNK_SIZE,
+    default=CHUNK_SIZE,
     show_default=True,
     help="Records per partition of the input (one task each).",
 )
@@ -252,21 +256,21 @@ def cluster_executor(
 @click.option(
     "--boilerplate-min-docs",
     type=click.IntRange(2),
-    default=DEFAULT_MIN_DOCS,
+    default=CORPUS_MIN_DOCS,
     show_default=True,
     help="Documents of a site a paragraph must appear in to be boilerplate.",
 )
 @click.option(
     "--boilerplate-min-share",
     type=click.FloatRange(0.0, 1.0, min_open=True),
-    default=DEFAULT_MIN_SHARE,
+    default=MIN_SHARE,
     show_default=True,
     help="Share of a site's documents it must appear in.",
 )
 @click.option(
     "--boilerplate-near",
     type=click.FloatRange(0.0, 1.0, max_open=False),
-    default=DEFAULT_NEAR_THRESHOLD,
+    default=THRESHOLD,
     show_default=True,
     help="Similarity (word triples) at which repeated variants of a paragraph are "
     "counted together; 0 counts exact repeats only.",

@@ -25,6 +25,7 @@ from dedupe.index import (
     NearDuplicateIndex,
 )
 from dedupe.io.files import ReadOptions, read_text
+from dedupe.params import DOCUMENT_NGRAM, NUM_PERM, SEED, THRESHOLD
 
 HTML_SUFFIXES = (".html", ".htm")
 
@@ -220,10 +221,14 @@ _quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing.
 @click.option(
     "--all", "add_all", is_flag=True, help="Add near-duplicates too (default: skip them)."
 )
-@click.option("--threshold", type=float, help="For a new index: Jaccard similarity  [0.8].")
-@click.option("--num-perm", type=int, help="For a new index: MinHash signature length  [128].")
-@click.option("--ngram", type=int, help="For a new index: words per shingle  [5].")
-@click.option("--seed", type=int, help="For a new index: MinHash permutation seed  [1].")
+@click.option(
+    "--threshold", type=float, help=f"For a new index: Jaccard similarity  [{THRESHOLD}]."
+)
+@click.option(
+    "--num-perm", type=int, help=f"For a new index: MinHash signature length  [{NUM_PERM}]."
+)
+@click.option("--ngram", type=int, help=f"For a new index: words per shingle  [{DOCUMENT_NGRAM}].")
+@click.option("--seed", type=int, help=f"For a new index: MinHash permutation seed  [{SEED}].")
 @_html_option
 @_quiet_option
 def add(

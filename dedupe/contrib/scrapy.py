@@ -35,6 +35,7 @@ from scrapy.exceptions import DropItem, NotConfigured
 from xxhash import xxh3_64_hexdigest
 
 from dedupe.index import NearDuplicateIndex
+from dedupe.params import INDEX_MIN_DOCS, MIN_SHARE, THRESHOLD
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -68,9 +69,9 @@ class DedupePipeline:
         id_field: str = "url",
         clean: bool = True,
         drop_duplicates: bool = True,
-        threshold: float = 0.8,
-        min_docs: int = 3,
-        min_share: float = 0.5,
+        threshold: float = THRESHOLD,
+        min_docs: int = INDEX_MIN_DOCS,
+        min_share: float = MIN_SHARE,
     ) -> None:
         self.index_url = index
         self.stats = stats
@@ -97,9 +98,9 @@ class DedupePipeline:
             id_field=settings.get("DEDUPE_ID_FIELD", "url"),
             clean=settings.getbool("DEDUPE_CLEAN", True),
             drop_duplicates=settings.getbool("DEDUPE_DROP_DUPLICATES", True),
-            threshold=settings.getfloat("DEDUPE_THRESHOLD", 0.8),
-            min_docs=settings.getint("DEDUPE_MIN_DOCS", 3),
-            min_share=settings.getfloat("DEDUPE_MIN_SHARE", 0.5),
+            threshold=settings.getfloat("DEDUPE_THRESHOLD", THRESHOLD),
+            min_docs=settings.getint("DEDUPE_MIN_DOCS", INDEX_MIN_DOCS),
+            min_share=settings.getfloat("DEDUPE_MIN_SHARE", MIN_SHARE),
         )
 
     @property

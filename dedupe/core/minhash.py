@@ -42,10 +42,8 @@ import numpy.typing as npt
 
 from dedupe.core.shingles import Hashes, KeyShingles, ShingleOptions
 from dedupe.errors import OptionsError
+from dedupe.params import DOCUMENT_NGRAM, NUM_PERM, SEED, SIGNATURE_BATCH_CHARS
 
-DEFAULT_NUM_PERM = 128
-DEFAULT_SEED = 1
-DEFAULT_NGRAM = 5
 EMPTY = np.uint32(0xFFFFFFFF)
 # Code points: uint8 for ASCII text, uint32 otherwise.
 Points = npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
@@ -55,8 +53,6 @@ _CHUNK_ROWS = 1 << 12
 # Below this many characters in a batch, numpy is fast enough and loading
 # numba (about 0.6 s) is not worth it unless it is loaded already.
 _COMPILED_MIN_CHARS = 1 << 20
-# Characters of text per batch: bounds memory (numpy path: about 60 bytes a character).
-_BATCH_CHARS = 1 << 21
 
 Signatures = npt.NDArray[np.uint32]
 
@@ -65,8 +61,8 @@ Signatures = npt.NDArray[np.uint32]
 class SignatureOptions:
     """``num_perm``: permutations (signature length); ``seed``: permutation seed."""
 
-    num_perm: int = DEFAULT_NUM_PERM
-    seed: int = DEFAULT_SEED
+    num_perm: int = NUM_PERM
+    seed: int = SEED
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_perm <= 4096:
@@ -136,9 +132,9 @@ def sign_hashes(
 def signatures(
     texts: Iterable[str],
     *,
-    num_perm: int = DEFAULT_NUM_PERM,
-    ngram: int = DEFAULT_NGRAM,
-    seed: int = DEFAULT_SEED,
+    num_perm: int = NUM_PERM,
+    ngram: int = DOCUMENT_NGRAM,
+    seed: int = SEED,
     workers: int = 1,
 ) -> Signatures:
     """MinHash signatures of whole texts: an ``(n, num_perm)`` ``uint32`` array.
@@ -234,14 +230,14 @@ def _pool_batches(texts: list[str], workers: int) -> list[list[str]]:
     batches = list(_batches(texts))
     # The last batches cut finer, so that the processes finish nearly together.
     tail = max(len(batches) - 2 * workers, 0)
-    finer = [part for b in batches[tail:] for part in _batches(b, _BATCH_CHARS // 4)]
+    finer = [part for b in batches[tail:] for part in _batches(b, SIGNATURE_BATCH_CHARS // 4)]
     return batches[:tail] + finer
 
 
 def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
     """Consecutive texts in lists of at least ``size`` characters (default
-    ``_BATCH_CHARS``), the last one excepted; ``texts`` is read as it goes."""
-    limit = _BATCH_CHARS if size is None else size
+    ``SIGNATURE_BATCH_CHARS``), the last one excepted; ``texts`` is read as it goes."""
+    limit = SIGNATURE_BATCH_CHARS if size is None else size
     batch: list[str] = []
     chars = 0
     for text in texts:
@@ -384,7 +380,7 @@ def jaccard_estimate(x: Signatures, y: Signatures) -> float:
     return float(np.count_nonzero(x == y)) / float(len(x))
 
 
-def to_lean_minhash(signature: Signatures, *, seed: int = DEFAULT_SEED) -> Any:
+def to_lean_minhash(signature: Signatures, *, seed: int = SEED) -> Any:
     """A ``datasketch.LeanMinHash`` holding ``signature`` (for datasketch's LSH classes)."""
     from datasketch import LeanMinHash
 

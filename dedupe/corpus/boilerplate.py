@@ -40,16 +40,8 @@ from dedupe.core.shingles import ShingleOptions
 from dedupe.core.verify import Method
 from dedupe.errors import OptionsError
 from dedupe.io.records import comparable
+from dedupe.params import CORPUS_MIN_DOCS, MIN_SHARE, NEAR_KEYS_PER_SITE, SHINGLE_SIZE, THRESHOLD
 
-DEFAULT_MIN_DOCS = 5
-DEFAULT_MIN_SHARE = 0.5
-DEFAULT_NEAR_THRESHOLD = 0.8
-# Word triples, as `dedupe clean` compares paragraphs.
-NEAR_SHINGLE_SIZE = 3
-# Repeated keys of a site looked at for near-duplicate families: the most
-# widespread ones (a family that is boilerplate is among them in practice),
-# which bounds the texts read and compared per site.
-NEAR_KEYS_PER_SITE = 1000
 # Entries counted at once; larger inputs are counted in key partitions.
 _PARTITION_ENTRIES = 1 << 23
 
@@ -66,9 +58,9 @@ class BoilerplateOptions:
     ``fold_digits``: compare with every digit as ``0``; ``mode``: paragraph
     splitting, as in ``dedupe clean``."""
 
-    min_docs: int = DEFAULT_MIN_DOCS
-    min_share: float = DEFAULT_MIN_SHARE
-    near_threshold: float | None = DEFAULT_NEAR_THRESHOLD
+    min_docs: int = CORPUS_MIN_DOCS
+    min_share: float = MIN_SHARE
+    near_threshold: float | None = THRESHOLD
     fold_digits: bool = True
     mode: ParagraphMode = ParagraphMode.AUTO
 
@@ -279,7 +271,7 @@ def near_families(
     if options.near_threshold is None:
         return []
     group = GroupOptions(threshold=options.near_threshold, min_words=0)
-    shingling = ShingleOptions(size=NEAR_SHINGLE_SIZE)
+    shingling = ShingleOptions(size=SHINGLE_SIZE)
     families: list[Family] = []
     rows = np.flatnonzero(wanted)
     bounds = np.flatnonzero(np.diff(counts.site[rows], prepend=-1, append=-1))

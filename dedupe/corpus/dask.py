@@ -70,12 +70,12 @@ from dedupe.corpus.near_duplicates import BandStore, ShingleTask, shingle_chunk
 from dedupe.errors import OptionsError
 from dedupe.io.records import comparable
 from dedupe.io.sources import Partition, records_of
+from dedupe.params import DASK_BAND_ROWS
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Rows of band keys a partition holds before the shuffle.
-DEFAULT_BAND_ROWS = 1 << 18
 # Task-based shuffles: a lost worker's share is recomputed like any task.
 _CONFIG = {"dataframe.shuffle.method": "tasks"}
 # Shingle sets travel as Arrow binary: an object column of bytes would be
@@ -270,7 +270,7 @@ class DaskExecutor:
         client: Client,
         *,
         partitions: int | None = None,
-        band_rows: int = DEFAULT_BAND_ROWS,
+        band_rows: int = DASK_BAND_ROWS,
     ) -> None:
         if partitions is not None and partitions < 1:
             raise OptionsError(f"partitions must be at least 1, not {partitions}")

@@ -23,22 +23,26 @@ import numpy as np
 import numpy.typing as npt
 
 from dedupe.core.candidates import (
-    DEFAULT_MAX_MISS,
     BandChoice,
     Pairs,
     band_keys,
     choose_bands,
     star_pairs,
 )
-from dedupe.core.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures, text_shingle_sets
+from dedupe.core.minhash import EMPTY, signatures, text_shingle_sets
 from dedupe.core.shingles import ShingleOptions
 from dedupe.corpus.executors import Executor
 from dedupe.errors import OptionsError
+from dedupe.params import (
+    CORPUS_MAX_MISS,
+    DOCUMENT_NGRAM,
+    NUM_PERM,
+    SEED,
+    SHINGLE_BATCH_CHARS,
+    THRESHOLD,
+)
 
-DEFAULT_THRESHOLD = 0.8
-DEFAULT_NGRAM = 5
 _SHINGLE_DTYPE = np.uint64
-_BATCH_CHARS = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +52,11 @@ class NearDupOptions:
     MinHash signature; ``max_miss``: the chance a pair exactly at the threshold
     is never proposed, from which the bands are chosen."""
 
-    threshold: float = DEFAULT_THRESHOLD
-    ngram: int = DEFAULT_NGRAM
-    num_perm: int = DEFAULT_NUM_PERM
-    seed: int = DEFAULT_SEED
-    max_miss: float = DEFAULT_MAX_MISS
+    threshold: float = THRESHOLD
+    ngram: int = DOCUMENT_NGRAM
+    num_perm: int = NUM_PERM
+    seed: int = SEED
+    max_miss: float = CORPUS_MAX_MISS
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -191,7 +195,7 @@ def shingle_chunk(task: ShingleTask) -> ChunkShingles:
     for text in task.texts:
         batch.append(text)
         chars += len(text)
-        if chars >= _BATCH_CHARS:
+        if chars >= SHINGLE_BATCH_CHARS:
             parts.append(_shingle_batch(batch, task.ngram))
             batch, chars = [], 0
     if batch or not parts:

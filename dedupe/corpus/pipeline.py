@@ -97,8 +97,8 @@ from dedupe.io.sources import (
     Source,
     records_of,
 )
+from dedupe.params import CHUNK_SIZE
 
-DEFAULT_CHUNK_SIZE = 256
 T = TypeVar("T")
 R = TypeVar("R")
 _NO_KEYS = np.empty(0, np.uint64)
@@ -132,7 +132,7 @@ class CorpusOptions:
     keep: KeepPolicy = KeepPolicy.FIRST
     keep_by: str | None = None
     workers: int | None = None
-    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_size: int = CHUNK_SIZE
     tmp_dir: Path | None = None
     on_error: OnError = OnError.STOP
 

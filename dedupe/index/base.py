@@ -31,24 +31,26 @@ import numpy.typing as npt
 
 from dedupe.core.candidates import BandChoice, band_keys, choose_bands
 from dedupe.core.keys import key_hash, paragraph_key
-from dedupe.core.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions, sign_hashes
+from dedupe.core.minhash import SignatureOptions, sign_hashes
 from dedupe.core.normalize import normalize
 from dedupe.core.paragraphs import split_paragraphs
 from dedupe.core.shingles import ShingleOptions, as_array, shingle_set
 from dedupe.core.verify import jaccard
 from dedupe.errors import IndexStoreError, InputError, OptionsError
+from dedupe.params import (
+    DOCUMENT_NGRAM,
+    INDEX_MAX_MISS,
+    NUM_PERM,
+    SEED,
+    THRESHOLD,
+)
 
 # Bump when what is stored, or how it is hashed, changes: old indexes then
 # refuse to open instead of answering wrongly.
 SCHEME = 1
 FORMAT = "dedupe-near-duplicate-index"
-DEFAULT_THRESHOLD = 0.8
-DEFAULT_NGRAM = 5
 # A pair exactly at the threshold is missed with at most this probability:
 # 21 bands of 6 rows for the defaults (0.17% missed at 0.8).
-DEFAULT_MAX_MISS = 0.01
-DEFAULT_MIN_DOCS = 3
-DEFAULT_MIN_SHARE = 0.5
 
 _BLOB = np.dtype("<u8")
 _INT64 = np.dtype("<i8")
@@ -66,11 +68,11 @@ class IndexParams:
     version of this code.
     """
 
-    threshold: float = DEFAULT_THRESHOLD
-    num_perm: int = DEFAULT_NUM_PERM
-    ngram: int = DEFAULT_NGRAM
-    seed: int = DEFAULT_SEED
-    max_miss: float = DEFAULT_MAX_MISS
+    threshold: float = THRESHOLD
+    num_perm: int = NUM_PERM
+    ngram: int = DOCUMENT_NGRAM
+    seed: int = SEED
+    max_miss: float = INDEX_MAX_MISS
     scheme: int = SCHEME
 
     def __post_init__(self) -> None:
