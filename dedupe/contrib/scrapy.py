@@ -28,12 +28,12 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 from xxhash import xxh3_64_hexdigest
 
+from dedupe.core.keys import site_of
 from dedupe.index import NearDuplicateIndex
 from dedupe.params import INDEX_MIN_DOCS, MIN_SHARE, THRESHOLD
 
@@ -46,15 +46,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def site_of(doc_id: str) -> str | None:
-    """The host of an http(s) URL, lower case, without ``www.``; else ``None``."""
-    try:
-        parts = urlsplit(doc_id)
-    except ValueError:
-        return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return None
-    return parts.hostname.removeprefix("www.")
+def item_site(doc_id: str) -> str | None:
+    """The site an item's id is counted under in the index: the same host as
+    ``dedupe corpus`` gives a record's url (:func:`dedupe.core.keys.site_of`),
+    or ``None`` (no site: nothing counted as boilerplate) when it has none."""
+    return site_of(doc_id) or None
 
 
 class DedupePipeline:
@@ -138,7 +134,7 @@ class DedupePipeline:
             doc_id = f"xxh3:{xxh3_64_hexdigest(text.encode('utf-8', 'surrogatepass'))}"
         else:
             doc_id = str(raw_id)
-        site = site_of(doc_id)
+        site = item_site(doc_id)
         match = self.index.check_and_add(doc_id, text, site=site)
         if match is not None:
             self.stats.inc_value("dedupe/duplicates")
