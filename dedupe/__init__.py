@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     )
     from dedupe.io.sources import open_source
 
+# The one place the version is written; pyproject.toml reads it from here.
 __version__ = "0.1.0"
 
 _LAZY = {

@@ -28,7 +28,7 @@ from rich.table import Table
 
 from dedupe.cleaning.groups import KeepPolicy
 from dedupe.cleaning.pipeline import CleanOptions
-from dedupe.cli.main import OneLineError
+from dedupe.cli.common import OneLineError
 from dedupe.core.candidates import BandChoice
 from dedupe.corpus.boilerplate import (
     BoilerplateOptions,
