@@ -18,6 +18,9 @@ worker, as the operating system reports it for waited-for children).
 The default (50,000 documents of ~3 KB, every stage) takes a minute or two
 here (once the corpus is generated); ``--docs 200000``, ``--workers``,
 ``--stages near`` for more.
+
+Run from the repository root: ``python -m benchmarks.dask_corpus [--docs N]``
+(results go to ``benchmarks/results/dask_corpus.json`` by default).
 """
 
 from __future__ import annotations
@@ -34,8 +37,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus import add_corpus_arguments, corpus_file, isolated
-
+from benchmarks.corpus import add_corpus_arguments, corpus_file, isolated
 from dedupe.cleaning.pipeline import CleanOptions
 from dedupe.corpus.boilerplate import BoilerplateOptions
 from dedupe.corpus.pipeline import CorpusOptions, CorpusSummary, write_corpus

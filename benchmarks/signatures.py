@@ -35,6 +35,8 @@ a few others only, also pairs connected through proposed pairs.
 Corpus: SpamAssassin message bodies and Linux kernel documentation 6.1 and
 6.12 (see ``corpus_quality.py``; downloaded once into ``--cache``), shuffled
 with ``--seed`` and repeated when shorter than ``--mb``.
+
+Run from the repository root: ``python -m benchmarks.signatures``.
 """
 
 from __future__ import annotations
@@ -58,16 +60,16 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from corpus_quality import (
+from xxhash import xxh3_64_intdigest
+
+import dedupe
+from benchmarks.corpus_quality import (
     DEFAULT_CACHE,
     connected_recall,
     exact_pairs,
     linux_docs,
     spam_assassin,
 )
-from xxhash import xxh3_64_intdigest
-
-import dedupe
 from dedupe.core.candidates import band_keys, candidate_pairs, choose_bands
 from dedupe.core.minhash import jaccard_estimate, to_lean_minhash
 from dedupe.core.normalize import normalize
