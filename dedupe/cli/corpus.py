@@ -30,9 +30,7 @@ from dedupe.cleaning.groups import KeepPolicy
 from dedupe.cleaning.pipeline import CleanOptions
 from dedupe.cli.common import OneLineError
 from dedupe.core.candidates import BandChoice
-from dedupe.corpus.boilerplate import (
-    BoilerplateOptions,
-)
+from dedupe.corpus.boilerplate import BoilerplateOptions
 from dedupe.corpus.executors import Executor
 from dedupe.corpus.near_duplicates import NearDupOptions
 from dedupe.corpus.pipeline import (
