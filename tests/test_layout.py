@@ -37,3 +37,25 @@ def test_command_modules_do_not_import_each_other() -> None:
 
 def test_the_group_imports_no_command_module() -> None:
     assert _dedupe_cli_imports(CLI / "main.py") <= SHARED
+
+
+def test_no_subpackage_shadows_a_public_name() -> None:
+    # Importing dedupe.X binds the attribute X of dedupe to the submodule, so a
+    # package named like a public function (dedupe/clean/) would replace
+    # dedupe.clean once anything imported it.
+    import importlib
+    import pkgutil
+    import types
+
+    # __main__ runs the command; the others need optional extras.
+    skip = {
+        "dedupe.__main__",
+        "dedupe.contrib.scrapy",
+        "dedupe.corpus.dask",
+        "dedupe.executors_dask",
+    }
+    for info in pkgutil.walk_packages(dedupe.__path__, "dedupe."):
+        if info.name not in skip:
+            importlib.import_module(info.name)
+    for name in dedupe.__all__:
+        assert not isinstance(getattr(dedupe, name), types.ModuleType), name
