@@ -28,8 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from dedupe import clean
-from dedupe.normalize import normalize, tokens
-from dedupe.paragraphs import ParagraphMode, split_paragraphs
+from dedupe.core.normalize import normalize, tokens
+from dedupe.core.paragraphs import ParagraphMode, split_paragraphs
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = ROOT / "tests" / "data" / "pages"

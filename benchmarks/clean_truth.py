@@ -9,7 +9,7 @@ with its fallbacks), and the article's paragraphs taken from the page's
 pre lines, td/th ...; whitespace collapsed; ``<br>`` ends a paragraph).
 
 Measured in lines: every non-blank line of input and output is a unit, keyed
-by :func:`dedupe.normalize.normalize`; lines whose key is empty are ignored.
+by :func:`dedupe.core.normalize.normalize`; lines whose key is empty are ignored.
 
 * article kept: for each article paragraph key, need = min(times it is an
   article paragraph, times it stands as its own line in the input); the share
@@ -77,8 +77,8 @@ from pathlib import Path
 from typing import Any
 
 from dedupe import clean
-from dedupe.normalize import normalize, tokens
-from dedupe.paragraphs import ParagraphMode
+from dedupe.core.normalize import normalize, tokens
+from dedupe.core.paragraphs import ParagraphMode
 
 ROOT = Path(__file__).resolve().parents[1]
 TRUTH = ROOT / "tests" / "data" / "truth" / "converted.jsonl.gz"
@@ -97,7 +97,7 @@ TRUNCATE = 0.6
 SEED = 20240610
 LYRICS = "goose3/test_allnewlyrics1"
 
-# Line ends as dedupe.paragraphs sees them; str.splitlines would also split
+# Line ends as dedupe.core.paragraphs sees them; str.splitlines would also split
 # at form feeds and U+2028, which converters leave inside lines.
 _LINE_END = re.compile(r"\r\n|\r|\n")
 

@@ -11,7 +11,7 @@ Measured for each worker count in ``--workers``:
 
 * the signature stage alone: workers read and parse their partitions of the
   input, MinHash signatures reduced to band keys
-  (:func:`dedupe.neardups.sign_chunk`), nothing kept;
+  (:func:`dedupe.corpus.near_duplicates.sign_chunk`), nothing kept;
 * ``dedupe corpus`` with every stage (``all``) and with the near-duplicate
   stage only (``near``): wall time, documents and MB per second, the ratio
   to the signature stage, stage timings, peak resident memory of the main
@@ -39,14 +39,14 @@ from typing import Any
 
 import numpy as np
 
-from dedupe.boilerplate import BoilerplateOptions
-from dedupe.candidates import BandChoice
-from dedupe.cleaning import CleanOptions
-from dedupe.corpus import CorpusOptions, write_corpus
-from dedupe.executors import make_executor
-from dedupe.minhash import use_compiled
-from dedupe.neardups import ChunkBands, NearDupOptions, SignTask, sign_chunk
-from dedupe.readers import Partition, open_source, records_of
+from dedupe.cleaning.pipeline import CleanOptions
+from dedupe.core.candidates import BandChoice
+from dedupe.core.minhash import use_compiled
+from dedupe.corpus.boilerplate import BoilerplateOptions
+from dedupe.corpus.executors import make_executor
+from dedupe.corpus.near_duplicates import ChunkBands, NearDupOptions, SignTask, sign_chunk
+from dedupe.corpus.pipeline import CorpusOptions, write_corpus
+from dedupe.io.sources import Partition, open_source, records_of
 
 DEFAULT_DATA = Path.home() / ".cache" / "dedupe-bench" / "generated"
 DEFAULT_OUT = Path(__file__).parent / "results" / "corpus.json"

@@ -48,10 +48,15 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.components import connected_components
-from dedupe.corpus import CorpusOptions, dedupe_corpus
-from dedupe.minhash import signatures, to_lean_minhash
-from dedupe.neardups import DEFAULT_NGRAM, NearDupOptions, document_shingles, sorted_jaccard
+from dedupe.core.minhash import signatures, to_lean_minhash
+from dedupe.corpus.clusters import connected_components
+from dedupe.corpus.near_duplicates import (
+    NearDupOptions,
+    document_shingles,
+    sorted_jaccard,
+)
+from dedupe.corpus.pipeline import CorpusOptions, dedupe_corpus
+from dedupe.params import DOCUMENT_NGRAM
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9)
 DEFAULT_CACHE = Path.home() / ".cache" / "dedupe-bench"
@@ -281,8 +286,8 @@ def run_datasketch(sigs: npt.NDArray[np.uint32], threshold: float) -> dict[str, 
 
 def evaluate(data: Dataset, workers: int, check: int) -> dict[str, Any]:
     started = time.perf_counter()
-    sets = [document_shingles(t, DEFAULT_NGRAM) for t in data.texts]
-    sigs = signatures(data.texts, ngram=DEFAULT_NGRAM)
+    sets = [document_shingles(t, DOCUMENT_NGRAM) for t in data.texts]
+    sigs = signatures(data.texts, ngram=DOCUMENT_NGRAM)
     prepared = time.perf_counter() - started
     n = len(sets)
     out: dict[str, Any] = {
@@ -365,7 +370,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     }
     results: dict[str, Any] = {
         "benchmark": "corpus_quality",
-        "ngram": DEFAULT_NGRAM,
+        "ngram": DOCUMENT_NGRAM,
         "num_perm": 128,
         "workers": args.workers,
         "datasets": {},

@@ -7,9 +7,9 @@ planted at ``--near-rate`` with 2% of words replaced, exact copies at
 ``--copy-rate``, a footer per site), written once into ``--data-dir``.
 
 Each run is a fresh process (so its peak memory is its own): ``local`` is
-:func:`dedupe.corpus.write_corpus` with a pool of ``--workers`` processes;
+:func:`dedupe.corpus.pipeline.write_corpus` with a pool of ``--workers`` processes;
 ``dask`` starts a LocalCluster of ``--workers`` single-threaded worker
-processes on loopback and passes a :class:`~dedupe.executors_dask.DaskExecutor`.
+processes on loopback and passes a :class:`~dedupe.corpus.dask.DaskExecutor`.
 Cluster start-up is timed apart from the run. Worker memory: the largest
 resident set of each worker process (for the pool, the largest of any
 worker, as the operating system reports it for waited-for children).
@@ -18,6 +18,9 @@ worker, as the operating system reports it for waited-for children).
 The default (50,000 documents of ~3 KB, every stage) takes a minute or two
 here (once the corpus is generated); ``--docs 200000``, ``--workers``,
 ``--stages near`` for more.
+
+Run from the repository root: ``python -m benchmarks.dask_corpus [--docs N]``
+(results go to ``benchmarks/results/dask_corpus.json`` by default).
 """
 
 from __future__ import annotations
@@ -34,12 +37,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from corpus import add_corpus_arguments, corpus_file, isolated
-
-from dedupe.boilerplate import BoilerplateOptions
-from dedupe.cleaning import CleanOptions
-from dedupe.corpus import CorpusOptions, CorpusSummary, write_corpus
-from dedupe.readers import open_source
+from benchmarks.corpus import add_corpus_arguments, corpus_file, isolated
+from dedupe.cleaning.pipeline import CleanOptions
+from dedupe.corpus.boilerplate import BoilerplateOptions
+from dedupe.corpus.pipeline import CorpusOptions, CorpusSummary, write_corpus
+from dedupe.io.sources import open_source
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "dask_corpus.json"
 
@@ -91,7 +93,7 @@ def local_run(path: Path, stages: str, chunk: int, workers: int, tmp: Path) -> d
 
 
 def dask_run(path: Path, stages: str, chunk: int, workers: int, tmp: Path) -> dict[str, Any]:
-    from dedupe.executors_dask import dask_executor
+    from dedupe.corpus.dask import dask_executor
 
     out_dir = tmp / "dask"
     started = time.perf_counter()

@@ -1,22 +1,27 @@
 """Which HTML extractor should ``dedupe clean page.html`` use?
 
-For each raw page in ``--html-dir`` (Mozilla Readability's test pages) the
-expected article is the ``main_text`` of the same page in ``--expected``
-(``readability.jsonl``). Each installed extractor is scored on:
+For each raw page in ``--html-dir`` (Mozilla Readability's test pages, named
+``NAME.html`` or ``readability-NAME.html``) the expected article is the
+``main_text`` of the same page in ``--expected`` (JSON Lines, gzipped or not;
+by default the copy in ``tests/data/pages/readability.jsonl.gz``). The raw
+pages are not in the repository (``tests/data/html`` holds one), so
+``--html-dir`` has no default. Each installed extractor is scored on:
 
 * word recall / precision / F1: bag-of-words overlap of the extracted text with
-  the expected article (comparison keys from :mod:`dedupe.normalize`);
+  the expected article (comparison keys from :mod:`dedupe.core.normalize`);
 * paragraph recall: the share of the article's paragraphs of 8 words or more
   that come out whole inside one extracted line (paragraph structure kept);
 * lines: extracted lines per page (how much page furniture comes along);
 * time per page.
 
-Run: ``python benchmarks/html_extractors.py [--json PATH]``.
+Run: ``python -m benchmarks.html_extractors --html-dir DIR [--expected FILE] [--json PATH]``
+(results go to ``benchmarks/results/html_extractors.json`` by default).
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import statistics
 import time
@@ -24,10 +29,11 @@ from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from dedupe.html import Extractor, available, extract_text
-from dedupe.normalize import normalize, tokens
+from dedupe.cleaning.html import Extractor, available, extract_text
+from dedupe.core.normalize import normalize, tokens
 
-DATA = Path("/work/shared/data")
+HERE = Path(__file__).resolve().parent
+EXPECTED = HERE.parent / "tests" / "data" / "pages" / "readability.jsonl.gz"
 MIN_WORDS = 8
 
 
@@ -97,15 +103,21 @@ def summarise(scores: list[PageScore]) -> Summary:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--html-dir", type=Path, default=DATA / "html")
-    parser.add_argument("--expected", type=Path, default=DATA / "pages" / "readability.jsonl")
     parser.add_argument(
-        "--json", type=Path, default=Path("benchmarks/results/html_extractors.json")
+        "--html-dir", type=Path, help="directory of raw Readability test pages (required)"
     )
+    parser.add_argument("--expected", type=Path, default=EXPECTED, help="JSON Lines with main_text")
+    parser.add_argument("--json", type=Path, default=HERE / "results" / "html_extractors.json")
     args = parser.parse_args(argv)
+    if args.html_dir is None or not args.html_dir.is_dir():
+        parser.error(
+            "--html-dir DIR is required: a directory of Mozilla Readability's raw test "
+            "pages (NAME.html; tests/data/html holds one)"
+        )
 
     expected: dict[str, str] = {}
-    with args.expected.open(encoding="utf-8") as fh:
+    opener = gzip.open if args.expected.suffix == ".gz" else open
+    with opener(args.expected, "rt", encoding="utf-8") as fh:
         for line in fh:
             row = json.loads(line)
             expected[row["id"].removeprefix("readability/")] = row["main_text"]
@@ -114,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
         name = path.stem.removeprefix("readability-")
         if name in expected:
             pages.append((name, path.read_text(encoding="utf-8", errors="replace")))
+    if not pages:
+        parser.error(f"no page in {args.html_dir} has an expected text in {args.expected}")
 
     summaries = []
     per_page = []

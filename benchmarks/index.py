@@ -36,10 +36,10 @@ from pathlib import Path
 
 import numpy as np
 
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import ShingleOptions, shingle_set
+from dedupe.core.verify import jaccard
 from dedupe.index import NearDuplicateIndex
-from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, shingle_set
-from dedupe.verify import jaccard
 
 VOCABULARY = 40_000
 EDIT_SHARE = 0.01
@@ -150,7 +150,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--db", type=Path, help="index file (default: a temporary one)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary index")
-    parser.add_argument("--json", type=Path, default=Path("benchmarks/results/index.json"))
+    parser.add_argument(
+        "--json", type=Path, default=Path(__file__).resolve().parent / "results" / "index.json"
+    )
     args = parser.parse_args(argv)
 
     corpus = Corpus(args.seed, args.docs, args.dup_rate, args.sites, args.words)

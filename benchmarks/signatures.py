@@ -24,7 +24,7 @@ error of each method's estimate against the exact Jaccard of that method's
 own shingle sets.
 
 LSH (``--lsh-docs`` documents cut from the same corpus, at least 20 words
-each): the band join of :mod:`dedupe.candidates` with ``choose_bands(0.8,
+each): the band join of :mod:`dedupe.core.candidates` with ``choose_bands(0.8,
 num_perm)`` against datasketch ``MinHashLSH(threshold=0.8)`` fed the same
 signatures; build ("insert") and candidate-finding ("query") documents per
 second, memory, and recall of the pairs whose exact Jaccard is >= 0.8
@@ -35,6 +35,8 @@ a few others only, also pairs connected through proposed pairs.
 Corpus: SpamAssassin message bodies and Linux kernel documentation 6.1 and
 6.12 (see ``corpus_quality.py``; downloaded once into ``--cache``), shuffled
 with ``--seed`` and repeated when shorter than ``--mb``.
+
+Run from the repository root: ``python -m benchmarks.signatures``.
 """
 
 from __future__ import annotations
@@ -58,20 +60,20 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from corpus_quality import (
+from xxhash import xxh3_64_intdigest
+
+import dedupe
+from benchmarks.corpus_quality import (
     DEFAULT_CACHE,
     connected_recall,
     exact_pairs,
     linux_docs,
     spam_assassin,
 )
-from xxhash import xxh3_64_intdigest
-
-import dedupe
-from dedupe.candidates import band_keys, candidate_pairs, choose_bands
-from dedupe.minhash import jaccard_estimate, to_lean_minhash
-from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, as_array, shingle_set
+from dedupe.core.candidates import band_keys, candidate_pairs, choose_bands
+from dedupe.core.minhash import jaccard_estimate, to_lean_minhash
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import ShingleOptions, as_array, shingle_set
 
 DEFAULT_OUT = Path(__file__).parent / "results" / "signatures.json"
 THRESHOLD = 0.8

@@ -10,9 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from dedupe.boilerplate import BoilerplateOptions, BoilerplateParagraph
-    from dedupe.cleaning import CleanOptions, CleanResult, Removal, RepeatedBlock, clean
-    from dedupe.corpus import (
+    from dedupe.cleaning.groups import KeepPolicy
+    from dedupe.cleaning.html import Extractor, HtmlCleanResult, clean_html
+    from dedupe.cleaning.pipeline import CleanOptions, CleanResult, Removal, RepeatedBlock, clean
+    from dedupe.core.minhash import signatures
+    from dedupe.core.paragraphs import Paragraph, ParagraphMode
+    from dedupe.core.verify import Method
+    from dedupe.corpus.boilerplate import BoilerplateOptions, BoilerplateParagraph
+    from dedupe.corpus.near_duplicates import NearDupOptions
+    from dedupe.corpus.pipeline import (
         ClusterMember,
         CorpusOptions,
         CorpusResult,
@@ -28,8 +34,6 @@ if TYPE_CHECKING:
         OptionsError,
         OutputError,
     )
-    from dedupe.groups import KeepPolicy
-    from dedupe.html import Extractor, HtmlCleanResult, clean_html
     from dedupe.index import (
         BoilerplateRemoval,
         IndexCleanResult,
@@ -37,49 +41,46 @@ if TYPE_CHECKING:
         IndexStats,
         NearDuplicateIndex,
     )
-    from dedupe.minhash import signatures
-    from dedupe.neardups import NearDupOptions
-    from dedupe.paragraphs import Paragraph, ParagraphMode
-    from dedupe.readers import open_source
-    from dedupe.verify import Method
+    from dedupe.io.sources import open_source
 
+# The one place the version is written; pyproject.toml reads it from here.
 __version__ = "0.1.0"
 
 _LAZY = {
-    "BoilerplateOptions": "dedupe.boilerplate",
-    "BoilerplateParagraph": "dedupe.boilerplate",
+    "BoilerplateOptions": "dedupe.corpus.boilerplate",
+    "BoilerplateParagraph": "dedupe.corpus.boilerplate",
     "BoilerplateRemoval": "dedupe.index",
-    "CleanOptions": "dedupe.cleaning",
-    "CleanResult": "dedupe.cleaning",
-    "ClusterMember": "dedupe.corpus",
-    "CorpusOptions": "dedupe.corpus",
-    "CorpusResult": "dedupe.corpus",
-    "CorpusSummary": "dedupe.corpus",
+    "CleanOptions": "dedupe.cleaning.pipeline",
+    "CleanResult": "dedupe.cleaning.pipeline",
+    "ClusterMember": "dedupe.corpus.pipeline",
+    "CorpusOptions": "dedupe.corpus.pipeline",
+    "CorpusResult": "dedupe.corpus.pipeline",
+    "CorpusSummary": "dedupe.corpus.pipeline",
     "DedupeError": "dedupe.errors",
-    "Extractor": "dedupe.html",
-    "HtmlCleanResult": "dedupe.html",
+    "Extractor": "dedupe.cleaning.html",
+    "HtmlCleanResult": "dedupe.cleaning.html",
     "IndexCleanResult": "dedupe.index",
     "IndexMatch": "dedupe.index",
     "IndexStats": "dedupe.index",
     "IndexStoreError": "dedupe.errors",
     "InputError": "dedupe.errors",
-    "KeepPolicy": "dedupe.groups",
-    "Method": "dedupe.verify",
-    "NearDupOptions": "dedupe.neardups",
+    "KeepPolicy": "dedupe.cleaning.groups",
+    "Method": "dedupe.core.verify",
+    "NearDupOptions": "dedupe.corpus.near_duplicates",
     "NearDuplicateIndex": "dedupe.index",
-    "OnError": "dedupe.corpus",
+    "OnError": "dedupe.corpus.pipeline",
     "OptionsError": "dedupe.errors",
     "OutputError": "dedupe.errors",
-    "Paragraph": "dedupe.paragraphs",
-    "ParagraphMode": "dedupe.paragraphs",
-    "Removal": "dedupe.cleaning",
-    "RepeatedBlock": "dedupe.cleaning",
-    "clean": "dedupe.cleaning",
-    "clean_html": "dedupe.html",
-    "dedupe_corpus": "dedupe.corpus",
-    "open_source": "dedupe.readers",
-    "signatures": "dedupe.minhash",
-    "write_corpus": "dedupe.corpus",
+    "Paragraph": "dedupe.core.paragraphs",
+    "ParagraphMode": "dedupe.core.paragraphs",
+    "Removal": "dedupe.cleaning.pipeline",
+    "RepeatedBlock": "dedupe.cleaning.pipeline",
+    "clean": "dedupe.cleaning.pipeline",
+    "clean_html": "dedupe.cleaning.html",
+    "dedupe_corpus": "dedupe.corpus.pipeline",
+    "open_source": "dedupe.io.sources",
+    "signatures": "dedupe.core.minhash",
+    "write_corpus": "dedupe.corpus.pipeline",
 }
 
 __all__ = [

@@ -8,11 +8,11 @@ import json
 import pytest
 
 from dedupe import clean
-from dedupe.cleaning import KeptBecause
-from dedupe.forms import Form, form_of, is_fragment, link_only
-from dedupe.normalize import normalize
-from dedupe.report import format_text, report_data
-from dedupe.verify import Method
+from dedupe.cleaning.pipeline import KeptBecause
+from dedupe.cleaning.report import format_text, report_data
+from dedupe.core.forms import Form, form_of, is_fragment, link_only
+from dedupe.core.normalize import normalize
+from dedupe.core.verify import Method
 
 AP = (
     "WASHINGTON (AP) \u2014 Ambassador Nikki Haley said Tuesday that the United States "

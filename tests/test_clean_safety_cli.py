@@ -137,7 +137,7 @@ def test_html_with_no_text_is_an_error_and_the_rest_is_cleaned(tmp_path: Path) -
 
 
 def test_text_with_a_lone_surrogate_is_not_written() -> None:
-    from dedupe.cli_clean import _encode_text
+    from dedupe.cli.clean import _encode_text
 
     assert _encode_text("caf\u00e9\n", "a.txt") == "caf\u00e9\n".encode()
     with pytest.raises(OutputError, match=r"a\.txt: .*lone surrogate \(U\+D800\)"):

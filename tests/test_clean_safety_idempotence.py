@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedupe import clean
-from dedupe.paragraphs import ParagraphMode, split
+from dedupe.core.paragraphs import ParagraphMode, split
 from tests.strategies import WORDS
 
 X = "the quick brown fox jumps over the lazy dog while the cat sleeps on the warm mat by the door"

@@ -12,11 +12,12 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedupe import clean, minhash, signatures
-from dedupe.cli import main
-from dedupe.minhash import sign_hashes
-from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, as_array, hash_array, shingle_set, shingle_strings
+from dedupe import clean, signatures
+from dedupe.cli.main import main
+from dedupe.core import minhash
+from dedupe.core.minhash import sign_hashes
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import ShingleOptions, as_array, hash_array, shingle_set, shingle_strings
 
 # Every code point, surrogates included (st.characters() leaves them out by default).
 ANY_CHAR = st.characters(blacklist_categories=())

@@ -7,7 +7,7 @@ import dataclasses
 import pytest
 
 from dedupe import CleanOptions, OptionsError, clean
-from dedupe.cleaning import clean_with
+from dedupe.cleaning.pipeline import clean_with
 
 
 @pytest.mark.parametrize(
@@ -57,13 +57,13 @@ def test_min_words_zero_removes_short_exact_repeats_only() -> None:
 
 
 def test_shingle_batches_do_not_change_the_sets(monkeypatch: pytest.MonkeyPatch) -> None:
-    from dedupe import cleaning
-    from dedupe.normalize import normalize
-    from dedupe.shingles import ShingleOptions, shingle_set
+    from dedupe.cleaning import pipeline as cleaning
+    from dedupe.core.normalize import normalize
+    from dedupe.core.shingles import ShingleOptions, shingle_set
 
     keys = [normalize(line) for line in ("one two three four", "", "中文段落", "a b", "x") * 7]
     options = ShingleOptions(size=3)
-    monkeypatch.setattr(cleaning, "_BATCH_CHARS", 10)
+    monkeypatch.setattr(cleaning, "SHINGLE_BATCH_CHARS", 10)
     assert cleaning.shingle_sets(keys, options) == [shingle_set(k, options) for k in keys]
 
 

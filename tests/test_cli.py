@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from dedupe.cli import COMMANDS, main
-from dedupe.files import PAUSE_ENV, TEMP_SUFFIX
+from dedupe.cli.main import COMMANDS, main
+from dedupe.io.files import PAUSE_ENV, TEMP_SUFFIX
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SEED = SAMPLES / "rudaw-article.txt"
@@ -509,7 +509,7 @@ def test_in_place_killed_at_any_moment_is_old_or_new(tmp_path: Path, delay: floa
 
 
 def _cleaned_by_library(data: bytes) -> bytes:
-    from dedupe.cleaning import clean
+    from dedupe.cleaning.pipeline import clean
 
     return clean(data.decode("utf-8")).text.encode("utf-8")
 
@@ -522,5 +522,5 @@ def test_clean_imports_neither_rich_nor_datasketch_off_a_terminal() -> None:
     )
     assert process.stdout == EXPECTED.read_bytes()
     imported = {line.rsplit("|", 1)[-1].strip() for line in process.stderr.decode().splitlines()}
-    assert "dedupe.cleaning" in imported
+    assert "dedupe.cleaning.pipeline" in imported
     assert not {name for name in imported if name.split(".")[0] in ("rich", "datasketch")}

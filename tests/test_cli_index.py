@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from dedupe.cli import COMMANDS, main
+from dedupe.cli.main import COMMANDS, main
 from tests.test_index import RedisServer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
@@ -48,7 +48,7 @@ def files(tmp_path: Path) -> dict[str, Path]:
 
 
 def test_registered() -> None:
-    assert COMMANDS["index"] == "dedupe.cli_index:index"
+    assert COMMANDS["index"] == "dedupe.cli.index:index"
     assert "index" in run("--help").output
 
 

@@ -19,19 +19,25 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-from dedupe import boilerplate
-from dedupe.boilerplate import BoilerplateOptions, Family, KeyStore, family_documents, site_of
-from dedupe.cli_corpus import corpus
-from dedupe.components import connected_components, resolve_clusters
-from dedupe.corpus import CorpusOptions, OnError, dedupe_corpus, write_corpus
+from dedupe.cleaning.groups import KeepPolicy
+from dedupe.cli.corpus import corpus
+from dedupe.core.keys import site_of
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import ShingleOptions, shingle_set
+from dedupe.core.verify import jaccard
+from dedupe.corpus import boilerplate
+from dedupe.corpus.boilerplate import (
+    BoilerplateOptions,
+    Family,
+    KeyStore,
+    family_documents,
+)
+from dedupe.corpus.clusters import connected_components, resolve_clusters
+from dedupe.corpus.near_duplicates import NearDupOptions, document_shingles, sorted_jaccard
+from dedupe.corpus.pipeline import CorpusOptions, OnError, dedupe_corpus, write_corpus
 from dedupe.errors import InputError, OptionsError, OutputError
-from dedupe.groups import KeepPolicy
-from dedupe.neardups import NearDupOptions, document_shingles, sorted_jaccard
-from dedupe.normalize import normalize
-from dedupe.readers import Item, JsonlSource, Partition, RecordsSource, open_source
-from dedupe.shingles import ShingleOptions, shingle_set
-from dedupe.verify import jaccard
-from dedupe.writers import _copy_range
+from dedupe.io.sinks import _copy_range
+from dedupe.io.sources import Item, JsonlSource, Partition, RecordsSource, open_source
 
 ROOT = Path(__file__).resolve().parents[1]
 RUDAW = ROOT / "samples" / "rudaw-article.txt"
@@ -750,7 +756,7 @@ def test_cli_bad_record_is_one_line_and_exit_2(tmp_path: Path) -> None:
 
 
 def test_corpus_is_a_dedupe_command(tmp_path: Path) -> None:
-    from dedupe.cli import main
+    from dedupe.cli.main import main
 
     missing = tmp_path / "missing.jsonl"
     result = CliRunner().invoke(main, ["corpus", str(missing), "-o", str(tmp_path / "out")])

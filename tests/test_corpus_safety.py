@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from dedupe.cli import main
+from dedupe.cli.main import main
 
 
 def run(*args: str) -> Result:
@@ -70,7 +70,7 @@ def test_inputs_with_one_name_and_an_input_named_like_the_renamed_one_all_surviv
 
 
 def test_output_names_differ_even_by_case_only_and_keep_their_first_owner() -> None:
-    from dedupe.readers import _output_names
+    from dedupe.io.sources import _output_names
 
     paths = [Path(p) for p in ("a/x.jsonl", "b/X.jsonl", "c/1-x.jsonl", "d/x.jsonl")]
     names = _output_names(paths)
@@ -302,8 +302,8 @@ def test_lone_surrogates_are_compared_and_written_back_unchanged(tmp_path: Path)
 
 
 def test_records_held_in_memory_with_lone_surrogates_are_written(tmp_path: Path) -> None:
-    from dedupe.corpus import CorpusOptions, write_corpus
-    from dedupe.readers import RecordsSource
+    from dedupe.corpus.pipeline import CorpusOptions, write_corpus
+    from dedupe.io.sources import RecordsSource
 
     records = [{"text": "a \ud800 b", "n": 1}, {"text": "plain", "n": 2}]
     summary = write_corpus(
@@ -585,7 +585,7 @@ def test_after_kill_9_workers_exit_and_the_next_run_tidies_up(
 
 
 def test_only_leftovers_of_processes_provably_gone_are_removed(tmp_path: Path) -> None:
-    from dedupe.workdirs import owner
+    from dedupe.corpus.workdirs import owner
 
     host, pid, start = owner().split("-")
     live = tmp_path / f".out.{owner()}.0123abcd.partial"

@@ -22,19 +22,19 @@ import dask.dataframe as dd
 import pandas as pd
 from distributed import Client, Future, LocalCluster
 
-from dedupe.cli_corpus import corpus
-from dedupe.components import connected_components
-from dedupe.corpus import CorpusOptions, dedupe_corpus, write_corpus
-from dedupe.engines import large_star, neighbourhoods, small_star, star_violations
-from dedupe.errors import InputError
-from dedupe.executors_dask import (
+from dedupe.cleaning.groups import KeepPolicy
+from dedupe.cli.corpus import corpus
+from dedupe.corpus.clusters import connected_components
+from dedupe.corpus.dask import (
     DaskExecutor,
     _shingle_frame,
     dask_executor,
     local_cluster,
 )
-from dedupe.groups import KeepPolicy
-from dedupe.readers import open_source
+from dedupe.corpus.engines import large_star, neighbourhoods, small_star, star_violations
+from dedupe.corpus.pipeline import CorpusOptions, dedupe_corpus, write_corpus
+from dedupe.errors import InputError
+from dedupe.io.sources import open_source
 from tests.test_corpus import VOCAB, corpus_file, crawl, edit, outputs, planted
 
 

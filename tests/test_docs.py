@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 import dedupe
-from dedupe.cli import main
+from dedupe.cli.main import main
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from dedupe import Extractor, OptionsError, clean_html
-from dedupe.html import available, extract_text
+from dedupe.cleaning.html import available, extract_text
 
 PAGES = Path(__file__).resolve().parent / "data" / "html"
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from dedupe import IndexStoreError, NearDuplicateIndex
-from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, shingle_set
-from dedupe.verify import jaccard
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import ShingleOptions, shingle_set
+from dedupe.core.verify import jaccard
 from tests.util import endless_writer
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"

@@ -15,9 +15,8 @@ from datasketch import MinHash, MinHashLSH
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dedupe import minhash
-from dedupe.errors import OptionsError
-from dedupe.minhash import (
+from dedupe.core import minhash
+from dedupe.core.minhash import (
     datasketch_hashfunc,
     jaccard_estimate,
     sign_hashes,
@@ -25,8 +24,9 @@ from dedupe.minhash import (
     text_shingle_sets,
     to_lean_minhash,
 )
-from dedupe.normalize import normalize
-from dedupe.shingles import ShingleOptions, as_array, shingle_set, shingle_strings
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import ShingleOptions, as_array, shingle_set, shingle_strings
+from dedupe.errors import OptionsError
 from tests.strategies import WORDS, texts
 
 
@@ -179,7 +179,7 @@ def test_estimate_close_to_exact_jaccard() -> None:
 
 
 def test_workers_give_the_same_rows(path: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(minhash, "_BATCH_CHARS", 5000)
+    monkeypatch.setattr(minhash, "SIGNATURE_BATCH_CHARS", 5000)
     rng = random.Random(7)
     batch = [document(rng, rng.randint(0, 400)) for _ in range(60)]
     one = signatures(batch, workers=1)
@@ -192,7 +192,7 @@ def test_workers_give_the_same_rows(path: str, monkeypatch: pytest.MonkeyPatch) 
 def test_a_failing_batch_raises_what_one_process_raises(
     path: str, monkeypatch: pytest.MonkeyPatch, workers: int
 ) -> None:
-    monkeypatch.setattr(minhash, "_BATCH_CHARS", 5000)
+    monkeypatch.setattr(minhash, "SIGNATURE_BATCH_CHARS", 5000)
     rng = random.Random(9)
     batch = [document(rng, 300) for _ in range(40)]
     # Not a string: the plain path and the fast ones fail alike.
@@ -206,7 +206,7 @@ def test_same_rows_in_another_process() -> None:
     # Over a million characters: the compiled path, where numba is installed.
     batch = [document(rng, 300) for _ in range(700)] + ["中文字符很好", "www.x.org/a b"]
     code = (
-        "import sys, json; from dedupe.minhash import signatures;"
+        "import sys, json; from dedupe.core.minhash import signatures;"
         "sys.stdout.write(signatures(json.load(sys.stdin)).tobytes().hex())"
     )
     out = subprocess.run(
@@ -223,7 +223,7 @@ def test_same_rows_in_another_process() -> None:
 def test_small_batches_do_not_load_numba() -> None:
     code = (
         "import sys, dedupe; dedupe.signatures(['a short text of a few words here']);"
-        "from dedupe.cleaning import clean; clean('one paragraph\\n\\none paragraph\\n');"
+        "from dedupe.cleaning.pipeline import clean; clean('one paragraph\\n\\none paragraph\\n');"
         "print('numba' in sys.modules, 'datasketch' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

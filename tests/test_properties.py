@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dedupe import Method, clean
-from dedupe.cleaning import CleanResult
-from dedupe.normalize import normalize, tokens
+from dedupe.cleaning.pipeline import CleanResult
+from dedupe.core.normalize import normalize, tokens
 from tests.strategies import WORDS
 
 
@@ -63,7 +63,7 @@ SETTINGS = settings(
 
 
 def string_shingles(text: str, size: int = 3, char_size: int = 4) -> set[str]:
-    """Shingles as strings, built independently of dedupe.shingles' hashing."""
+    """Shingles as strings, built independently of dedupe.core.shingles' hashing."""
     key = normalize(text)
     toks = tokens(key)
     if len(toks) >= size:
@@ -198,6 +198,6 @@ def test_same_result_in_other_processes() -> None:
 @SETTINGS
 @given(st.text(alphabet="ab \n\t\u2028", max_size=40))
 def test_line_split_fast_path_agrees(text: str) -> None:
-    from dedupe.paragraphs import _lines_any, _lines_lf
+    from dedupe.core.paragraphs import _lines_any, _lines_lf
 
     assert _lines_lf(text) == _lines_any(text)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dedupe.errors import InputError
-from dedupe.readers import (
+from dedupe.io.sources import (
     BadRecord,
     Item,
     LineRange,

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from dedupe import clean
-from dedupe.normalize import normalize
+from dedupe.core.normalize import normalize
 from tests.util import DATA
 
 

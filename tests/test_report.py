@@ -10,8 +10,15 @@ from pathlib import Path
 
 import pytest
 
-from dedupe.cleaning import CleanResult, clean
-from dedupe.report import SCHEMA, format_diff, format_html, format_json, format_text, report_data
+from dedupe.cleaning.pipeline import CleanResult, clean
+from dedupe.cleaning.report import (
+    SCHEMA,
+    format_diff,
+    format_html,
+    format_json,
+    format_text,
+    report_data,
+)
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples"
 SEED_TEXT = (SAMPLES / "rudaw-article.txt").read_bytes().decode("utf-8")

@@ -11,8 +11,8 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dedupe.normalize import normalize
-from dedupe.shingles import (
+from dedupe.core.normalize import normalize
+from dedupe.core.shingles import (
     ShingleOptions,
     as_array,
     hash_array,
@@ -77,7 +77,7 @@ def test_shingle_set_is_the_hashed_strings() -> None:
 
 def test_hash_is_the_same_in_another_process() -> None:
     strings = ["the army said", "中 文 字", "สวัสดี", "😀 x"]
-    code = f"from dedupe.shingles import hash_array;print(hash_array({strings!r}).tolist())"
+    code = f"from dedupe.core.shingles import hash_array;print(hash_array({strings!r}).tolist())"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

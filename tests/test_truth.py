@@ -14,7 +14,7 @@ import pytest
 from rapidfuzz.distance import Levenshtein
 
 from benchmarks import clean_truth as ct
-from dedupe.normalize import normalize
+from dedupe.core.normalize import normalize
 
 MENU = "Home | World News | Business | Sport | Culture | Contact us"  # 58 characters
 SHORT = "Share"

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dedupe.cleaning import CleanResult
+from dedupe.cleaning.pipeline import CleanResult
 
 DATA = Path(__file__).parent / "data"
 CASES = DATA / "cases"

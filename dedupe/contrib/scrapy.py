@@ -28,13 +28,14 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from itemadapter import ItemAdapter
 from scrapy.exceptions import DropItem, NotConfigured
 from xxhash import xxh3_64_hexdigest
 
+from dedupe.core.keys import site_of
 from dedupe.index import NearDuplicateIndex
+from dedupe.params import INDEX_MIN_DOCS, MIN_SHARE, THRESHOLD
 
 if TYPE_CHECKING:
     from scrapy import Spider
@@ -45,15 +46,11 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def site_of(doc_id: str) -> str | None:
-    """The host of an http(s) URL, lower case, without ``www.``; else ``None``."""
-    try:
-        parts = urlsplit(doc_id)
-    except ValueError:
-        return None
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return None
-    return parts.hostname.removeprefix("www.")
+def item_site(doc_id: str) -> str | None:
+    """The site an item's id is counted under in the index: the same host as
+    ``dedupe corpus`` gives a record's url (:func:`dedupe.core.keys.site_of`),
+    or ``None`` (no site: nothing counted as boilerplate) when it has none."""
+    return site_of(doc_id) or None
 
 
 class DedupePipeline:
@@ -68,9 +65,9 @@ class DedupePipeline:
         id_field: str = "url",
         clean: bool = True,
         drop_duplicates: bool = True,
-        threshold: float = 0.8,
-        min_docs: int = 3,
-        min_share: float = 0.5,
+        threshold: float = THRESHOLD,
+        min_docs: int = INDEX_MIN_DOCS,
+        min_share: float = MIN_SHARE,
     ) -> None:
         self.index_url = index
         self.stats = stats
@@ -97,9 +94,9 @@ class DedupePipeline:
             id_field=settings.get("DEDUPE_ID_FIELD", "url"),
             clean=settings.getbool("DEDUPE_CLEAN", True),
             drop_duplicates=settings.getbool("DEDUPE_DROP_DUPLICATES", True),
-            threshold=settings.getfloat("DEDUPE_THRESHOLD", 0.8),
-            min_docs=settings.getint("DEDUPE_MIN_DOCS", 3),
-            min_share=settings.getfloat("DEDUPE_MIN_SHARE", 0.5),
+            threshold=settings.getfloat("DEDUPE_THRESHOLD", THRESHOLD),
+            min_docs=settings.getint("DEDUPE_MIN_DOCS", INDEX_MIN_DOCS),
+            min_share=settings.getfloat("DEDUPE_MIN_SHARE", MIN_SHARE),
         )
 
     @property
@@ -137,7 +134,7 @@ class DedupePipeline:
             doc_id = f"xxh3:{xxh3_64_hexdigest(text.encode('utf-8', 'surrogatepass'))}"
         else:
             doc_id = str(raw_id)
-        site = site_of(doc_id)
+        site = item_site(doc_id)
         match = self.index.check_and_add(doc_id, text, site=site)
         if match is not None:
             self.stats.inc_value("dedupe/duplicates")

@@ -6,14 +6,14 @@ For each document a backend keeps:
 
 * its id (any string: a URL, a path, a database key);
 * its shingle set, exactly: the sorted, distinct 64-bit shingle hashes of
-  :mod:`dedupe.shingles` as one little-endian ``uint64`` blob (8 bytes a
+  :mod:`dedupe.core.shingles` as one little-endian ``uint64`` blob (8 bytes a
   shingle, about 8 bytes a word of text), so that every match is verified by
   exact Jaccard similarity, never decided by the signature alone;
-* its LSH band keys (:func:`dedupe.candidates.band_keys`), one per band,
+* its LSH band keys (:func:`dedupe.core.candidates.band_keys`), one per band,
   as rows ``(band, key) -> document`` in the store, and once more in the
   document's own record so that it can be removed;
 * with a site: the site and the 64-bit hashes of its distinct paragraph keys
-  (:func:`dedupe.boilerplate.paragraph_key`: the comparison key, digits folded), counted once per
+  (:func:`dedupe.core.keys.paragraph_key`: the comparison key, digits folded), counted once per
   document in the site's paragraph document-frequencies.
 
 The text itself is not stored.
@@ -29,26 +29,28 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.boilerplate import key_hash, paragraph_key
-from dedupe.candidates import BandChoice, band_keys, choose_bands
+from dedupe.core.candidates import BandChoice, band_keys, choose_bands
+from dedupe.core.keys import key_hash, paragraph_key
+from dedupe.core.minhash import SignatureOptions, sign_hashes
+from dedupe.core.normalize import normalize
+from dedupe.core.paragraphs import split_paragraphs
+from dedupe.core.shingles import ShingleOptions, as_array, shingle_set
+from dedupe.core.verify import jaccard
 from dedupe.errors import IndexStoreError, InputError, OptionsError
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions, sign_hashes
-from dedupe.normalize import normalize
-from dedupe.paragraphs import split_paragraphs
-from dedupe.shingles import ShingleOptions, as_array, shingle_set
-from dedupe.verify import jaccard
+from dedupe.params import (
+    DOCUMENT_NGRAM,
+    INDEX_MAX_MISS,
+    NUM_PERM,
+    SEED,
+    THRESHOLD,
+)
 
 # Bump when what is stored, or how it is hashed, changes: old indexes then
 # refuse to open instead of answering wrongly.
 SCHEME = 1
 FORMAT = "dedupe-near-duplicate-index"
-DEFAULT_THRESHOLD = 0.8
-DEFAULT_NGRAM = 5
 # A pair exactly at the threshold is missed with at most this probability:
 # 21 bands of 6 rows for the defaults (0.17% missed at 0.8).
-DEFAULT_MAX_MISS = 0.01
-DEFAULT_MIN_DOCS = 3
-DEFAULT_MIN_SHARE = 0.5
 
 _BLOB = np.dtype("<u8")
 _INT64 = np.dtype("<i8")
@@ -66,11 +68,11 @@ class IndexParams:
     version of this code.
     """
 
-    threshold: float = DEFAULT_THRESHOLD
-    num_perm: int = DEFAULT_NUM_PERM
-    ngram: int = DEFAULT_NGRAM
-    seed: int = DEFAULT_SEED
-    max_miss: float = DEFAULT_MAX_MISS
+    threshold: float = THRESHOLD
+    num_perm: int = NUM_PERM
+    ngram: int = DOCUMENT_NGRAM
+    seed: int = SEED
+    max_miss: float = INDEX_MAX_MISS
     scheme: int = SCHEME
 
     def __post_init__(self) -> None:
@@ -279,7 +281,7 @@ def blob_ints(blob: bytes) -> list[int]:
 
 
 def paragraph_hash(key: str) -> int:
-    """:func:`dedupe.boilerplate.key_hash` of a paragraph key, signed for the store."""
+    """:func:`dedupe.core.keys.key_hash` of a paragraph key, signed for the store."""
     value = key_hash(key)
     return value - (1 << 64) if value >= 1 << 63 else value
 

@@ -11,15 +11,12 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from dedupe.boilerplate import paragraph_key
-from dedupe.cleaning import CleanOptions, CleanResult, KeptBecause, Removal, clean_with
+from dedupe.cleaning.pipeline import CleanOptions, CleanResult, KeptBecause, Removal, clean_with
+from dedupe.core.keys import paragraph_key
+from dedupe.core.paragraphs import Paragraph, join_kept
+from dedupe.core.verify import Method
 from dedupe.errors import IndexStoreError, OptionsError
 from dedupe.index.base import (
-    DEFAULT_MAX_MISS,
-    DEFAULT_MIN_DOCS,
-    DEFAULT_MIN_SHARE,
-    DEFAULT_NGRAM,
-    DEFAULT_THRESHOLD,
     Encoder,
     IndexMatch,
     IndexParams,
@@ -28,9 +25,15 @@ from dedupe.index.base import (
     checked_name,
     paragraph_hash,
 )
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from dedupe.paragraphs import Paragraph, join_kept
-from dedupe.verify import Method
+from dedupe.params import (
+    DOCUMENT_NGRAM,
+    INDEX_MAX_MISS,
+    INDEX_MIN_DOCS,
+    MIN_SHARE,
+    NUM_PERM,
+    SEED,
+    THRESHOLD,
+)
 
 if TYPE_CHECKING:
     from typing_extensions import Self
@@ -41,8 +44,8 @@ class BoilerplateOptions:
     """When a paragraph counts as a site's boilerplate: it was seen in at least
     ``min_docs`` documents of the site and in at least ``min_share`` (0-1] of them."""
 
-    min_docs: int = DEFAULT_MIN_DOCS
-    min_share: float = DEFAULT_MIN_SHARE
+    min_docs: int = INDEX_MIN_DOCS
+    min_share: float = MIN_SHARE
 
     def __post_init__(self) -> None:
         if self.min_docs < 1:
@@ -154,13 +157,13 @@ class NearDuplicateIndex:
         self,
         url_or_path: str | os.PathLike[str],
         *,
-        threshold: float = DEFAULT_THRESHOLD,
-        num_perm: int = DEFAULT_NUM_PERM,
-        ngram: int = DEFAULT_NGRAM,
-        seed: int = DEFAULT_SEED,
-        max_miss: float = DEFAULT_MAX_MISS,
-        min_docs: int = DEFAULT_MIN_DOCS,
-        min_share: float = DEFAULT_MIN_SHARE,
+        threshold: float = THRESHOLD,
+        num_perm: int = NUM_PERM,
+        ngram: int = DOCUMENT_NGRAM,
+        seed: int = SEED,
+        max_miss: float = INDEX_MAX_MISS,
+        min_docs: int = INDEX_MIN_DOCS,
+        min_share: float = MIN_SHARE,
         create: bool = True,
     ) -> None:
         params = IndexParams(
@@ -174,8 +177,8 @@ class NearDuplicateIndex:
         cls,
         url_or_path: str | os.PathLike[str],
         *,
-        min_docs: int = DEFAULT_MIN_DOCS,
-        min_share: float = DEFAULT_MIN_SHARE,
+        min_docs: int = INDEX_MIN_DOCS,
+        min_share: float = MIN_SHARE,
         create_with: IndexParams | None = None,
     ) -> Self:
         """Open an index with the parameters stored in it. A missing index is

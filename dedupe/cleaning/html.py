@@ -2,7 +2,7 @@
 
 Extraction is delegated to a maintained library (the optional extra ``html``);
 each extractor below returns one paragraph per line, so the cleaned text can
-be split with :attr:`dedupe.paragraphs.ParagraphMode.LINE`.
+be split with :attr:`dedupe.core.paragraphs.ParagraphMode.LINE`.
 
 ``trafilatura`` (the default) keeps the main text of the page and drops
 navigation, footers and comment sections; ``inscriptis`` and ``html2text``
@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from dedupe.cleaning import CleanOptions, CleanResult, clean_with
+from dedupe.cleaning.pipeline import CleanOptions, CleanResult, clean_with
+from dedupe.core.paragraphs import ParagraphMode
 from dedupe.errors import InputError, OptionsError
-from dedupe.paragraphs import ParagraphMode
 
 _BLANK_RUN = re.compile(r"\n\s*\n+")
 
@@ -133,7 +133,7 @@ def clean_html(
     html2text) or one of them by name. ``options`` are those of
     :func:`dedupe.clean`; paragraphs are lines unless ``mode`` says otherwise.
     """
-    from dedupe.cleaning import clean
+    from dedupe.cleaning.pipeline import clean
 
     chosen, text = extract_text(html, extractor=extractor)
     options.setdefault("mode", ParagraphMode.LINE)

@@ -4,7 +4,7 @@ The scheme is datasketch's ``affine32`` (datasketch >= 2.0), bit for bit:
 
 * a shingle's 32-bit input hash is the low 32 bits of its 64-bit shingle
   hash (a polynomial over its code points with the MurmurHash3 64-bit
-  finalizer, see :mod:`dedupe.shingles`);
+  finalizer, see :mod:`dedupe.core.shingles`);
 * it is pre-mixed once with the MurmurHash3 32-bit finalizer;
 * permutation ``k`` maps it to ``a_k * h + b_k mod 2**32`` (``a_k`` odd), with
   ``a``/``b`` drawn from ``numpy.random.RandomState(seed)`` exactly as
@@ -13,7 +13,7 @@ The scheme is datasketch's ``affine32`` (datasketch >= 2.0), bit for bit:
   gives ``2**32 - 1`` everywhere.
 
 So a signature row equals ``datasketch.MinHash(num_perm, seed=seed,
-scheme="affine32", hashfunc=dedupe.minhash.datasketch_hashfunc)`` updated
+scheme="affine32", hashfunc=dedupe.core.minhash.datasketch_hashfunc)`` updated
 with the UTF-8 bytes of the same shingles, and :func:`to_lean_minhash` hands it
 to datasketch's LSH structures. datasketch itself is imported only there (it
 is slow to import).
@@ -21,10 +21,10 @@ is slow to import).
 :func:`signatures` hashes whole batches: with the ``fast`` extra (numba)
 installed, a batch of at least a million characters, or any batch once
 numba is loaded, goes through one compiled pass from code points to
-signature (:mod:`dedupe._minhash_numba`, about 10 ms a megabyte; loading it
+signature (:mod:`dedupe.core._minhash_numba`, about 10 ms a megabyte; loading it
 takes about 0.6 s a process, compiling it once per installation several
 seconds); otherwise through numpy array operations
-(:func:`dedupe.shingles.key_shingle_hashes`, about ten times slower). Both
+(:func:`dedupe.core.shingles.key_shingle_hashes`, about ten times slower). Both
 give the same rows.
 """
 
@@ -40,12 +40,10 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from dedupe.core.shingles import Hashes, KeyShingles, ShingleOptions
 from dedupe.errors import OptionsError
-from dedupe.shingles import Hashes, KeyShingles, ShingleOptions
+from dedupe.params import DOCUMENT_NGRAM, NUM_PERM, SEED, SIGNATURE_BATCH_CHARS
 
-DEFAULT_NUM_PERM = 128
-DEFAULT_SEED = 1
-DEFAULT_NGRAM = 5
 EMPTY = np.uint32(0xFFFFFFFF)
 # Code points: uint8 for ASCII text, uint32 otherwise.
 Points = npt.NDArray[np.uint8] | npt.NDArray[np.uint32]
@@ -55,8 +53,6 @@ _CHUNK_ROWS = 1 << 12
 # Below this many characters in a batch, numpy is fast enough and loading
 # numba (about 0.6 s) is not worth it unless it is loaded already.
 _COMPILED_MIN_CHARS = 1 << 20
-# Characters of text per batch: bounds memory (numpy path: about 60 bytes a character).
-_BATCH_CHARS = 1 << 21
 
 Signatures = npt.NDArray[np.uint32]
 
@@ -65,8 +61,8 @@ Signatures = npt.NDArray[np.uint32]
 class SignatureOptions:
     """``num_perm``: permutations (signature length); ``seed``: permutation seed."""
 
-    num_perm: int = DEFAULT_NUM_PERM
-    seed: int = DEFAULT_SEED
+    num_perm: int = NUM_PERM
+    seed: int = SEED
 
     def __post_init__(self) -> None:
         if not 1 <= self.num_perm <= 4096:
@@ -96,7 +92,7 @@ def _fmix32(h: Signatures) -> Signatures:
 def datasketch_hashfunc(data: bytes) -> int:
     """The 32-bit input hash of a UTF-8 encoded shingle, as a ``hashfunc`` for
     ``datasketch.MinHash`` (a lone surrogate encoded with ``"surrogatepass"``)."""
-    from dedupe.shingles import hash_array
+    from dedupe.core.shingles import hash_array
 
     return int(hash_array([data.decode("utf-8", "surrogatepass")])[0]) & 0xFFFFFFFF
 
@@ -136,15 +132,15 @@ def sign_hashes(
 def signatures(
     texts: Iterable[str],
     *,
-    num_perm: int = DEFAULT_NUM_PERM,
-    ngram: int = DEFAULT_NGRAM,
-    seed: int = DEFAULT_SEED,
+    num_perm: int = NUM_PERM,
+    ngram: int = DOCUMENT_NGRAM,
+    seed: int = SEED,
     workers: int = 1,
 ) -> Signatures:
     """MinHash signatures of whole texts: an ``(n, num_perm)`` ``uint32`` array.
 
-    Each text is normalised (:func:`dedupe.normalize.normalize`) and shingled
-    into ``ngram``-token shingles (:mod:`dedupe.shingles`), so row ``i``
+    Each text is normalised (:func:`dedupe.core.normalize.normalize`) and shingled
+    into ``ngram``-token shingles (:mod:`dedupe.core.shingles`), so row ``i``
     equals the signature of ``shingle_set(normalize(texts[i]), ...)``.
     ``workers`` > 1 shares batches of about two million characters between
     this process and ``workers - 1`` others (forked where the platform
@@ -234,14 +230,14 @@ def _pool_batches(texts: list[str], workers: int) -> list[list[str]]:
     batches = list(_batches(texts))
     # The last batches cut finer, so that the processes finish nearly together.
     tail = max(len(batches) - 2 * workers, 0)
-    finer = [part for b in batches[tail:] for part in _batches(b, _BATCH_CHARS // 4)]
+    finer = [part for b in batches[tail:] for part in _batches(b, SIGNATURE_BATCH_CHARS // 4)]
     return batches[:tail] + finer
 
 
 def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
     """Consecutive texts in lists of at least ``size`` characters (default
-    ``_BATCH_CHARS``), the last one excepted; ``texts`` is read as it goes."""
-    limit = _BATCH_CHARS if size is None else size
+    ``SIGNATURE_BATCH_CHARS``), the last one excepted; ``texts`` is read as it goes."""
+    limit = SIGNATURE_BATCH_CHARS if size is None else size
     batch: list[str] = []
     chars = 0
     for text in texts:
@@ -257,11 +253,11 @@ def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str
 def _sign_texts(
     texts: list[str], *, shingling: ShingleOptions, options: SignatureOptions
 ) -> Signatures:
-    from dedupe.normalize import normalize
-    from dedupe.shingles import key_shingle_hashes
+    from dedupe.core.normalize import normalize
+    from dedupe.core.shingles import key_shingle_hashes
 
     large = sum(len(t) for t in texts) >= _COMPILED_MIN_CHARS
-    compiled = _compiled() if large or "dedupe._minhash_numba" in sys.modules else None
+    compiled = _compiled() if large or "dedupe.core._minhash_numba" in sys.modules else None
     if compiled is not None:
         return _sign_compiled(compiled, texts, shingling, options)
     keys = [normalize(t) for t in texts]
@@ -274,7 +270,7 @@ def _point_groups(
     """The NFKC, case-folded code points of the texts, ASCII texts and the
     others apart: ``(rows, points, starts)``, text ``rows[k]`` being
     ``points[starts[k] : starts[k + 1]]``."""
-    from dedupe.normalize import fold
+    from dedupe.core.normalize import fold
 
     ascii = np.fromiter((t.isascii() for t in texts), dtype=bool, count=len(texts))
     for rows in (np.flatnonzero(ascii), np.flatnonzero(~ascii)):
@@ -298,8 +294,8 @@ def _point_groups(
 def _sign_compiled(
     compiled: ModuleType, texts: list[str], shingling: ShingleOptions, options: SignatureOptions
 ) -> Signatures:
-    from dedupe.normalize import normalize
-    from dedupe.shingles import key_shingle_hashes
+    from dedupe.core.normalize import normalize
+    from dedupe.core.shingles import key_shingle_hashes
 
     a, b = permutations(options.num_perm, options.seed)
     out = np.empty((len(texts), options.num_perm), dtype=np.uint32)
@@ -336,12 +332,12 @@ def text_shingle_sets(
     hashes of ``shingle_strings(normalize(text))``, the sets the signatures
     are made from. Uses the compiled pass when it is loaded
     (:func:`use_compiled`)."""
-    from dedupe.normalize import normalize
-    from dedupe.shingles import key_shingle_hashes
+    from dedupe.core.normalize import normalize
+    from dedupe.core.shingles import key_shingle_hashes
 
     sets: list[npt.NDArray[np.uint64]] = [_NO_SHINGLES] * len(texts)
     rest = range(len(texts))
-    compiled = _compiled() if "dedupe._minhash_numba" in sys.modules else None
+    compiled = _compiled() if "dedupe.core._minhash_numba" in sys.modules else None
     if compiled is not None:
         counts = np.zeros(len(texts), dtype=np.int64)
         for rows, points, starts in _point_groups(texts):
@@ -373,7 +369,7 @@ def use_compiled() -> bool:
 @lru_cache(maxsize=1)
 def _compiled() -> ModuleType | None:
     try:
-        from dedupe import _minhash_numba
+        from dedupe.core import _minhash_numba
     except ImportError:
         return None
     return _minhash_numba
@@ -384,7 +380,7 @@ def jaccard_estimate(x: Signatures, y: Signatures) -> float:
     return float(np.count_nonzero(x == y)) / float(len(x))
 
 
-def to_lean_minhash(signature: Signatures, *, seed: int = DEFAULT_SEED) -> Any:
+def to_lean_minhash(signature: Signatures, *, seed: int = SEED) -> Any:
     """A ``datasketch.LeanMinHash`` holding ``signature`` (for datasketch's LSH classes)."""
     from datasketch import LeanMinHash
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.candidates import Pairs
+from dedupe.core.candidates import Pairs
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]

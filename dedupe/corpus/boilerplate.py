@@ -1,6 +1,6 @@
 """Cross-document boilerplate: paragraphs that recur on many pages of a site.
 
-A paragraph's key is its comparison key (:func:`dedupe.normalize.normalize`,
+A paragraph's key is its comparison key (:func:`dedupe.core.normalize.normalize`,
 digits folded by default so "(c) 2020" and "(c) 2021" agree) hashed to 64
 bits. Each document counts each key once. A key is boilerplate on a site
 (the ``url`` field's host, ``www.`` dropped; one site for the whole corpus
@@ -12,7 +12,7 @@ Near-duplicate variants are counted together: among the keys a site repeats
 (seen in two or more of its documents), visited most widespread first, a key
 whose word-triple shingles are at least ``near_threshold`` similar (exact
 Jaccard) to an earlier one joins that one's family (:func:`near_families`,
-the decisions of :mod:`dedupe.groups`, so chains never join). A family held
+the decisions of :mod:`dedupe.cleaning.groups`, so chains never join). A family held
 by enough of the site's documents is boilerplate as a whole: every key in it
 is cut. A variant seen in one document only is not counted and not cut, and
 only a site's ``NEAR_KEYS_PER_SITE`` most widespread repeated keys are
@@ -27,31 +27,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
 
 import numpy as np
 import numpy.typing as npt
-from xxhash import xxh3_64_intdigest
 
-from dedupe.cleaning import shingle_sets
+from dedupe.cleaning.groups import GroupOptions, Unit, find_duplicates
+from dedupe.cleaning.pipeline import shingle_sets
+from dedupe.core.keys import key_hash, paragraph_key
+from dedupe.core.normalize import tokens
+from dedupe.core.paragraphs import Paragraph, ParagraphMode, join_kept, split_paragraphs
+from dedupe.core.shingles import ShingleOptions
+from dedupe.core.verify import Method
 from dedupe.errors import OptionsError
-from dedupe.groups import GroupOptions, Unit, find_duplicates
-from dedupe.normalize import normalize, tokens
-from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, split_paragraphs
-from dedupe.records import comparable
-from dedupe.shingles import ShingleOptions
-from dedupe.verify import Method
+from dedupe.io.records import comparable
+from dedupe.params import CORPUS_MIN_DOCS, MIN_SHARE, NEAR_KEYS_PER_SITE, SHINGLE_SIZE, THRESHOLD
 
-DEFAULT_MIN_DOCS = 5
-DEFAULT_MIN_SHARE = 0.5
-DEFAULT_NEAR_THRESHOLD = 0.8
-# Word triples, as `dedupe clean` compares paragraphs.
-NEAR_SHINGLE_SIZE = 3
-# Repeated keys of a site looked at for near-duplicate families: the most
-# widespread ones (a family that is boilerplate is among them in practice),
-# which bounds the texts read and compared per site.
-NEAR_KEYS_PER_SITE = 1000
 # Entries counted at once; larger inputs are counted in key partitions.
 _PARTITION_ENTRIES = 1 << 23
 
@@ -68,9 +58,9 @@ class BoilerplateOptions:
     ``fold_digits``: compare with every digit as ``0``; ``mode``: paragraph
     splitting, as in ``dedupe clean``."""
 
-    min_docs: int = DEFAULT_MIN_DOCS
-    min_share: float = DEFAULT_MIN_SHARE
-    near_threshold: float | None = DEFAULT_NEAR_THRESHOLD
+    min_docs: int = CORPUS_MIN_DOCS
+    min_share: float = MIN_SHARE
+    near_threshold: float | None = THRESHOLD
     fold_digits: bool = True
     mode: ParagraphMode = ParagraphMode.AUTO
 
@@ -85,30 +75,6 @@ class BoilerplateOptions:
             )
 
 
-def site_of(url: Any) -> str:
-    """The site of a record's ``url`` value: its host, lower case, without a
-    leading ``www.``; ``""`` when there is no usable url."""
-    if not isinstance(url, str):
-        return ""
-    try:
-        host = urlsplit(url.strip()).hostname or ""
-    except ValueError:
-        return ""
-    return host.removeprefix("www.")
-
-
-def paragraph_key(text: str, *, fold_digits: bool = True) -> str:
-    """The key under which a paragraph is counted for its site: the comparison
-    key, digits folded by default so "(c) 2020" and "(c) 2021" count as one."""
-    return normalize(text, fold_digits=fold_digits)
-
-
-def key_hash(key: str) -> int:
-    """The unsigned 64-bit hash of a paragraph key (XXH3-64 of its UTF-8; a lone
-    surrogate, from a JSON escape, is encoded as its code point would be)."""
-    return xxh3_64_intdigest(key.encode("utf-8", "surrogatepass"))
-
-
 def _keyed(text: str, options: BoilerplateOptions) -> list[tuple[Paragraph, str, int | None]]:
     out: list[tuple[Paragraph, str, int | None]] = []
     for p in split_paragraphs(text, mode=options.mode):
@@ -120,7 +86,7 @@ def _keyed(text: str, options: BoilerplateOptions) -> list[tuple[Paragraph, str,
 
 def document_keys(text: str, options: BoilerplateOptions) -> Keys:
     """The distinct paragraph keys of a document, sorted (``text`` without
-    lone surrogates: see :func:`dedupe.records.comparable`)."""
+    lone surrogates: see :func:`dedupe.io.records.comparable`)."""
     hashes = {h for _, _, h in _keyed(text, options) if h is not None}
     return np.array(sorted(hashes), dtype=np.uint64)
 
@@ -305,7 +271,7 @@ def near_families(
     if options.near_threshold is None:
         return []
     group = GroupOptions(threshold=options.near_threshold, min_words=0)
-    shingling = ShingleOptions(size=NEAR_SHINGLE_SIZE)
+    shingling = ShingleOptions(size=SHINGLE_SIZE)
     families: list[Family] = []
     rows = np.flatnonzero(wanted)
     bounds = np.flatnonzero(np.diff(counts.site[rows], prepend=-1, append=-1))

@@ -13,36 +13,41 @@ from enum import Enum
 
 import numpy as np
 
+from dedupe.cleaning.blocks import align, corroborate, find_pieces, find_runs, find_short_runs
+from dedupe.cleaning.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
+from dedupe.core.forms import form_of, link_only
+from dedupe.core.minhash import SignatureOptions
+from dedupe.core.normalize import normalize, tokens
+from dedupe.core.paragraphs import Paragraph, ParagraphMode, join_kept, lines_of_blocks, split
+from dedupe.core.shingles import ShingleOptions, key_shingle_hashes
+from dedupe.core.verify import Method
 from dedupe.errors import OptionsError
-from dedupe.forms import form_of, link_only
-from dedupe.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, SignatureOptions
-from dedupe.normalize import normalize, tokens
-from dedupe.paragraphs import Paragraph, ParagraphMode, join_kept, lines_of_blocks, split
-from dedupe.runs import align, corroborate, find_pieces, find_runs, find_short_runs
-from dedupe.shingles import ShingleOptions, key_shingle_hashes
-from dedupe.verify import Method
+from dedupe.params import (
+    CLEAN_MIN_WORDS,
+    NUM_PERM,
+    SEED,
+    SHINGLE_BATCH_CHARS,
+    SHINGLE_SIZE,
+    THRESHOLD,
+)
 
-DEFAULT_THRESHOLD = 0.8
-DEFAULT_MIN_WORDS = 15
 # Word triples: a one-word edit costs three shingles, so the tolerance grows
 # with length (a 50-word paragraph survives two typos, a 20-word citation
 # that names another item does not).
-DEFAULT_SHINGLE_SIZE = 3
 
 
 @dataclass(frozen=True, slots=True)
 class CleanOptions:
     """Options of :func:`clean`; see its docstring."""
 
-    threshold: float = DEFAULT_THRESHOLD
-    shingle_size: int = DEFAULT_SHINGLE_SIZE
+    threshold: float = THRESHOLD
+    shingle_size: int = SHINGLE_SIZE
     keep: KeepPolicy = KeepPolicy.ARTICLE
-    min_words: int = DEFAULT_MIN_WORDS
+    min_words: int = CLEAN_MIN_WORDS
     mode: ParagraphMode = ParagraphMode.AUTO
     fold_digits: bool = False
-    num_perm: int = DEFAULT_NUM_PERM
-    seed: int = DEFAULT_SEED
+    num_perm: int = NUM_PERM
+    seed: int = SEED
     use_lsh: bool | None = None
 
     def __post_init__(self) -> None:
@@ -155,7 +160,6 @@ class CleanResult:
 
 # Characters of keys shingled per batch: the batch path needs about 60 bytes
 # a character, so this bounds it near 60 MB whatever the size of the text.
-_BATCH_CHARS = 1 << 20
 
 
 def shingle_sets(keys: Sequence[str], options: ShingleOptions) -> list[frozenset[int]]:
@@ -163,7 +167,7 @@ def shingle_sets(keys: Sequence[str], options: ShingleOptions) -> list[frozenset
     start = 0
     while start < len(keys):
         stop, size = start, 0
-        while stop < len(keys) and (stop == start or size + len(keys[stop]) <= _BATCH_CHARS):
+        while stop < len(keys) and (stop == start or size + len(keys[stop]) <= SHINGLE_BATCH_CHARS):
             size += len(keys[stop])
             stop += 1
         batch = key_shingle_hashes(keys[start:stop], options)
@@ -319,7 +323,7 @@ def _blocks_after_lines(
 ) -> CleanResult:
     """``result``, and for an automatic split by lines whose output AUTO splits
     by blocks, those blocks cleaned too, so that cleaning the output again
-    changes nothing (see :func:`dedupe.paragraphs.split`). Each line of a block
+    changes nothing (see :func:`dedupe.core.paragraphs.split`). Each line of a block
     cut then is a removal with the block's measure and the twin block's lines."""
     if options.mode is not ParagraphMode.AUTO or result.mode is not ParagraphMode.LINE:
         return result
@@ -358,14 +362,14 @@ def _blocks_after_lines(
 def clean(
     text: str,
     *,
-    threshold: float = DEFAULT_THRESHOLD,
-    shingle_size: int = DEFAULT_SHINGLE_SIZE,
+    threshold: float = THRESHOLD,
+    shingle_size: int = SHINGLE_SIZE,
     keep: KeepPolicy | str = KeepPolicy.ARTICLE,
-    min_words: int = DEFAULT_MIN_WORDS,
+    min_words: int = CLEAN_MIN_WORDS,
     mode: ParagraphMode | str = ParagraphMode.AUTO,
     fold_digits: bool = False,
-    num_perm: int = DEFAULT_NUM_PERM,
-    seed: int = DEFAULT_SEED,
+    num_perm: int = NUM_PERM,
+    seed: int = SEED,
     use_lsh: bool | None = None,
 ) -> CleanResult:
     """Remove repeated and near-repeated paragraphs from ``text``.

@@ -14,31 +14,20 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import IO, Any
+from typing import Any
 
 import click
 
 from dedupe import __version__
+from dedupe.cli.common import OneLineError
 from dedupe.errors import DedupeError
 
 # Command name -> "module:attribute" of its click command.
 COMMANDS = {
-    "clean": "dedupe.cli_clean:clean",
-    "corpus": "dedupe.cli_corpus:corpus",
-    "index": "dedupe.cli_index:index",
+    "clean": "dedupe.cli.clean:clean",
+    "corpus": "dedupe.cli.corpus:corpus",
+    "index": "dedupe.cli.index:index",
 }
-
-USAGE_EXIT = 2
-
-
-class OneLineError(click.ClickException):
-    """A failure shown as ``dedupe: error: MESSAGE`` on one line, exit status 2."""
-
-    exit_code = USAGE_EXIT
-
-    def show(self, file: IO[Any] | None = None) -> None:
-        message = " ".join(self.format_message().splitlines())
-        click.echo(f"dedupe: error: {message}", file=file, err=file is None)
 
 
 @contextmanager

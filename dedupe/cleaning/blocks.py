@@ -43,9 +43,9 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Literal
 
-from dedupe.forms import Form, is_fragment
-from dedupe.groups import REFRAIN_COPIES, Decision, Unit
-from dedupe.verify import Method, jaccard, ratio
+from dedupe.cleaning.groups import REFRAIN_COPIES, Decision, Unit
+from dedupe.core.forms import Form, is_fragment
+from dedupe.core.verify import Method, jaccard, ratio
 
 _DIGIT = re.compile(r"\d")
 Place = Literal["free", "edge", "framed"]

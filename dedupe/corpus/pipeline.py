@@ -1,24 +1,24 @@
 """Deduplicate a corpus: near-duplicate documents, cross-document
 boilerplate, within-document repeats.
 
-The input is cut into partitions (:meth:`dedupe.readers.Source.partitions`)
+The input is cut into partitions (:meth:`dedupe.io.sources.Source.partitions`)
 that the executor's workers read and parse themselves, a few times rather
 than holding it in memory; the main process keeps a few numbers per
 document (where it is, its length, site, keep-by value and size) and
 writes the output.
 
 1. read: per partition, MinHash signatures reduced to band keys (spilled to
-   disk, :mod:`dedupe.neardups`) and the paragraph keys of each document
-   (:mod:`dedupe.boilerplate`).
+   disk, :mod:`dedupe.corpus.near_duplicates`) and the paragraph keys of each document
+   (:mod:`dedupe.corpus.boilerplate`).
 2. candidates: star edges per band bucket, one band at a time.
 3. verify: the shingle sets of candidate documents only are recomputed from
    their partitions, and every candidate pair gets its exact Jaccard
    similarity.
 4. clusters: components of verified pairs, members checked against the kept
-   document (:mod:`dedupe.components`).
+   document (:mod:`dedupe.corpus.clusters`).
 5. boilerplate: paragraph keys counted per site over the kept documents.
 6. output: kept documents with boilerplate cut and repeats cleaned
-   (:func:`dedupe.cleaning.clean_with`), rendered as output lines by the
+   (:func:`dedupe.cleaning.pipeline.clean_with`), rendered as output lines by the
    workers for JSON Lines, in input order.
 
 Everything that decides the output depends on document numbers (input
@@ -46,7 +46,13 @@ import numpy as np
 import numpy.typing as npt
 from xxhash import xxh3_64_intdigest
 
-from dedupe.boilerplate import (
+from dedupe.cleaning.groups import KeepPolicy
+from dedupe.cleaning.pipeline import CleanOptions, clean_with
+from dedupe.core.candidates import BandChoice, Pairs
+from dedupe.core.keys import site_of
+from dedupe.core.minhash import use_compiled
+from dedupe.core.paragraphs import join_kept
+from dedupe.corpus.boilerplate import (
     Boilerplate,
     BoilerplateOptions,
     BoilerplateParagraph,
@@ -60,17 +66,11 @@ from dedupe.boilerplate import (
     key_texts,
     near_candidates,
     near_families,
-    site_of,
 )
-from dedupe.candidates import BandChoice, Pairs
-from dedupe.cleaning import CleanOptions, clean_with
-from dedupe.components import Clusters, resolve_clusters
-from dedupe.engines import NearDupEngine, NearDupJob
-from dedupe.errors import InputError, OptionsError, OutputError
-from dedupe.executors import Executor, ProcessExecutor, make_executor
-from dedupe.groups import KeepPolicy
-from dedupe.minhash import use_compiled
-from dedupe.neardups import (
+from dedupe.corpus.clusters import Clusters, resolve_clusters
+from dedupe.corpus.engines import NearDupEngine, NearDupJob
+from dedupe.corpus.executors import Executor, ProcessExecutor, make_executor
+from dedupe.corpus.near_duplicates import (
     BandStore,
     ChunkBands,
     ChunkShingles,
@@ -83,8 +83,11 @@ from dedupe.neardups import (
     sign_chunk,
     verify_chunk,
 )
-from dedupe.paragraphs import join_kept
-from dedupe.readers import (
+from dedupe.corpus.workdirs import fresh_dir, remove_stale_outputs, temp_dir
+from dedupe.errors import InputError, OptionsError, OutputError
+from dedupe.io.records import comparable, json_line
+from dedupe.io.sinks import JsonlWriter, RemoteDir, is_url, open_writer, render_line
+from dedupe.io.sources import (
     BadRecord,
     LinePartition,
     LineRange,
@@ -94,11 +97,8 @@ from dedupe.readers import (
     Source,
     records_of,
 )
-from dedupe.records import comparable, json_line
-from dedupe.workdirs import fresh_dir, remove_stale_outputs, temp_dir
-from dedupe.writers import JsonlWriter, RemoteDir, is_url, open_writer, render_line
+from dedupe.params import CHUNK_SIZE
 
-DEFAULT_CHUNK_SIZE = 256
 T = TypeVar("T")
 R = TypeVar("R")
 _NO_KEYS = np.empty(0, np.uint64)
@@ -132,7 +132,7 @@ class CorpusOptions:
     keep: KeepPolicy = KeepPolicy.FIRST
     keep_by: str | None = None
     workers: int | None = None
-    chunk_size: int = DEFAULT_CHUNK_SIZE
+    chunk_size: int = CHUNK_SIZE
     tmp_dir: Path | None = None
     on_error: OnError = OnError.STOP
 
@@ -239,7 +239,7 @@ def _peak_memory() -> tuple[int, int]:
 
 # ---- per-partition stage functions (run in the executor) ----
 #
-# Each takes a partition of the input (dedupe.readers.Partition) and reads
+# Each takes a partition of the input (dedupe.io.sources.Partition) and reads
 # and parses it itself, so the main process never parses a record.
 
 
@@ -1043,7 +1043,7 @@ def dedupe_corpus(
     """Deduplicate a corpus: drop near-duplicate documents, cut boilerplate
     paragraphs shared across a site's documents, clean repeats inside each.
 
-    ``records``: a source from :func:`dedupe.readers.open_source`, or
+    ``records``: a source from :func:`dedupe.io.sources.open_source`, or
     mappings holding ``text_field`` (and ``id_field`` for ids; default: the
     0-based position). A list or any re-iterable is read several times; a
     one-shot iterator is first spooled to a temporary file.

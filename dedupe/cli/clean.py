@@ -3,7 +3,7 @@ write the cleaned text, render the report, pick the exit status.
 
 Inputs are handled one at a time. An input that cannot be read or written
 gets one error line and the run goes on with the next; the exit status is
-then 2. Outputs are replaced atomically (:func:`dedupe.files.atomic_write`),
+then 2. Outputs are replaced atomically (:func:`dedupe.io.files.atomic_write`),
 and an output that is one of the inputs is refused before anything is written.
 """
 
@@ -18,11 +18,15 @@ from typing import BinaryIO
 
 import click
 
-from dedupe.cleaning import CleanOptions, CleanResult
-from dedupe.cleaning import clean as clean_text
-from dedupe.cli_index import boilerplate_cleaner, check_clean_usage, is_html, page_text
+from dedupe.cleaning.groups import KeepPolicy
+from dedupe.cleaning.pipeline import CleanOptions, CleanResult
+from dedupe.cleaning.pipeline import clean as clean_text
+from dedupe.cleaning.report import format_diff, format_html, format_json, format_text
+from dedupe.cli.common import is_html, page_text
+from dedupe.core.paragraphs import ParagraphMode
 from dedupe.errors import InputError, OutputError
-from dedupe.files import (
+from dedupe.index import IndexCleanResult, NearDuplicateIndex
+from dedupe.io.files import (
     DEFAULT_MAX_BYTES,
     DecodeErrors,
     ReadOptions,
@@ -31,15 +35,52 @@ from dedupe.files import (
     decode,
     read_text,
 )
-from dedupe.groups import KeepPolicy
-from dedupe.paragraphs import ParagraphMode
-from dedupe.records import records
-from dedupe.report import format_diff, format_html, format_json, format_text
+from dedupe.io.records import records
 
 STDIN = "-"
 REPORTS = ("text", "diff", "json", "html")
 INTERRUPTED_EXIT = 130  # 128 + SIGINT, as shells report it
 _DEFAULTS = CleanOptions()
+
+
+def check_clean_usage(
+    sources: Sequence[str], *, html: bool, in_place: bool, index_url: str | None, site: str | None
+) -> None:
+    """The usage errors of ``dedupe clean --html/--index/--site``."""
+    if in_place and any(is_html(s, force=html) for s in sources):
+        raise click.UsageError(
+            "HTML input is cleaned as text: use -o or --output-dir, not --in-place"
+        )
+    if (index_url is None) != (site is None):
+        raise click.UsageError("--index and --site go together: the boilerplate of one site")
+
+
+def format_boilerplate(result: IndexCleanResult) -> str:
+    """One line per paragraph cut as the site's boilerplate, with its evidence."""
+    return "".join(
+        f"boilerplate of {result.site}: line {b.paragraph.line_start} "
+        f"(in {b.documents} of {b.site_documents} indexed documents): "
+        f"{b.paragraph.text[:60]!r}\n"
+        for b in result.boilerplate
+    )
+
+
+def boilerplate_cleaner(
+    cleaner: Callable[[str], CleanResult], *, index_url: str, site: str, explain: bool
+) -> Callable[[str], CleanResult]:
+    """``cleaner`` followed by the removal of the boilerplate that the index at
+    ``index_url`` has learned for ``site``; with ``explain``, each boilerplate
+    paragraph is named on stderr. The index closes with the click context."""
+    opened = NearDuplicateIndex.existing(index_url)
+    click.get_current_context().call_on_close(opened.close)
+
+    def clean(text: str) -> CleanResult:
+        result = opened.remove_boilerplate(cleaner(text), site=site)
+        if explain and result.boilerplate:
+            click.echo(format_boilerplate(result), nl=False, err=True)
+        return result.as_clean_result()
+
+    return clean
 
 
 def _encode_report(text: str) -> bytes:

@@ -1,7 +1,7 @@
 """Decide which texts are duplicates of which kept ones.
 
 Texts are visited in keep order (``article``: the copy that reads as the
-article first, see :mod:`dedupe.forms`, then input order; ``first``: input
+article first, see :mod:`dedupe.core.forms`, then input order; ``first``: input
 order; ``longest``: longest first, then input order). A text is removed only
 when an exact measure ties it to a text that stays kept, so chains A~B~C never
 remove a C unlike A: each decision names a kept twin and the similarity
@@ -33,12 +33,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from dedupe.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
+from dedupe.core.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
+from dedupe.core.forms import Form
+from dedupe.core.minhash import SignatureOptions, sign_hashes
+from dedupe.core.shingles import ShingleOptions, as_array, hash_array, shingle_strings
+from dedupe.core.verify import Method, containment, cover, jaccard
 from dedupe.errors import OptionsError
-from dedupe.forms import Form
-from dedupe.minhash import SignatureOptions, sign_hashes
-from dedupe.shingles import ShingleOptions, as_array, hash_array, shingle_strings
-from dedupe.verify import Method, containment, cover, jaccard
+from dedupe.params import CLEAN_MAX_MISS, GROUP_MIN_WORDS, SHINGLE_SIZE, THRESHOLD
 
 # Up to this many distinct texts, candidates are all pairs rather than LSH.
 ALL_PAIRS_MAX = 64
@@ -99,12 +100,12 @@ class GroupOptions:
     this and a text is never removed on its own; ``use_lsh``: ``None`` picks by
     size, ``True``/``False`` force the LSH or the all-pairs path."""
 
-    threshold: float = 0.8
-    min_words: int = 8
+    threshold: float = THRESHOLD
+    min_words: int = GROUP_MIN_WORDS
     keep: KeepPolicy = KeepPolicy.FIRST
     use_lsh: bool | None = None
     signature: SignatureOptions = field(default_factory=SignatureOptions)
-    shingle_size: int = 3
+    shingle_size: int = SHINGLE_SIZE
     """Words a shingle spans: where paragraphs were joined, ``shingle_size - 1``
     shingles straddle the join and lie in none of them."""
 
@@ -129,8 +130,7 @@ def _candidates(units: Sequence[Unit], reps: Sequence[int], options: GroupOption
     if not use_lsh:
         return all_pairs(len(reps))
     signatures = sign_hashes([as_array(units[i].shingles) for i in reps], options.signature)
-    # In one text false candidates are cheap to verify: ask for near-certain recall.
-    choice = choose_bands(options.threshold, options.signature.num_perm, max_miss=1e-6)
+    choice = choose_bands(options.threshold, options.signature.num_perm, max_miss=CLEAN_MAX_MISS)
     return candidate_pairs(signatures, choice)
 
 

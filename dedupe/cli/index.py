@@ -1,90 +1,34 @@
 """``dedupe index``: add files to a near-duplicate index, check files against
-it, show what it holds; and the ``--html``/``--index``/``--site`` pieces of
-``dedupe clean``. Each command is one library call per file
+it, show what it holds. Each command is one library call per file
 (:class:`dedupe.index.NearDuplicateIndex`); the ``format_*`` functions only
 render what it returns.
 
 Files ending ``.html``/``.htm`` (or any file, with ``--html``) are read as
-HTML: their text is extracted first (:func:`dedupe.html.extract_text`).
+HTML: their text is extracted first (:func:`dedupe.cleaning.html.extract_text`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from dedupe.cleaning import CleanResult
-from dedupe.files import ReadOptions, read_text
+from dedupe.cli.common import page_text
 from dedupe.index import (
-    IndexCleanResult,
     IndexMatch,
     IndexParams,
     IndexStats,
     NearDuplicateIndex,
 )
-
-HTML_SUFFIXES = (".html", ".htm")
-
-
-def is_html(path: str, *, force: bool) -> bool:
-    return force or path.lower().endswith(HTML_SUFFIXES)
+from dedupe.io.files import ReadOptions, read_text
+from dedupe.params import DOCUMENT_NGRAM, NUM_PERM, SEED, THRESHOLD
 
 
 def read_document(path: str, *, html: bool) -> str:
     """The text of ``path``; for HTML, the extracted page text."""
     return page_text(path, read_text(Path(path), ReadOptions()), html=html)
-
-
-def page_text(source: str, text: str, *, html: bool) -> str:
-    """For ``dedupe clean``: the extracted text of an HTML input, else ``text``."""
-    if not is_html(source, force=html):
-        return text
-    from dedupe.html import extract_text
-
-    return extract_text(text)[1]
-
-
-def check_clean_usage(
-    sources: Sequence[str], *, html: bool, in_place: bool, index_url: str | None, site: str | None
-) -> None:
-    """The usage errors of ``dedupe clean --html/--index/--site``."""
-    if in_place and any(is_html(s, force=html) for s in sources):
-        raise click.UsageError(
-            "HTML input is cleaned as text: use -o or --output-dir, not --in-place"
-        )
-    if (index_url is None) != (site is None):
-        raise click.UsageError("--index and --site go together: the boilerplate of one site")
-
-
-def format_boilerplate(result: IndexCleanResult) -> str:
-    """One line per paragraph cut as the site's boilerplate, with its evidence."""
-    return "".join(
-        f"boilerplate of {result.site}: line {b.paragraph.line_start} "
-        f"(in {b.documents} of {b.site_documents} indexed documents): "
-        f"{b.paragraph.text[:60]!r}\n"
-        for b in result.boilerplate
-    )
-
-
-def boilerplate_cleaner(
-    cleaner: Callable[[str], CleanResult], *, index_url: str, site: str, explain: bool
-) -> Callable[[str], CleanResult]:
-    """``cleaner`` followed by the removal of the boilerplate that the index at
-    ``index_url`` has learned for ``site``; with ``explain``, each boilerplate
-    paragraph is named on stderr. The index closes with the click context."""
-    opened = NearDuplicateIndex.existing(index_url)
-    click.get_current_context().call_on_close(opened.close)
-
-    def clean(text: str) -> CleanResult:
-        result = opened.remove_boilerplate(cleaner(text), site=site)
-        if explain and result.boilerplate:
-            click.echo(format_boilerplate(result), nl=False, err=True)
-        return result.as_clean_result()
-
-    return clean
 
 
 @dataclass(frozen=True, slots=True)
@@ -220,10 +164,14 @@ _quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing.
 @click.option(
     "--all", "add_all", is_flag=True, help="Add near-duplicates too (default: skip them)."
 )
-@click.option("--threshold", type=float, help="For a new index: Jaccard similarity  [0.8].")
-@click.option("--num-perm", type=int, help="For a new index: MinHash signature length  [128].")
-@click.option("--ngram", type=int, help="For a new index: words per shingle  [5].")
-@click.option("--seed", type=int, help="For a new index: MinHash permutation seed  [1].")
+@click.option(
+    "--threshold", type=float, help=f"For a new index: Jaccard similarity  [{THRESHOLD}]."
+)
+@click.option(
+    "--num-perm", type=int, help=f"For a new index: MinHash signature length  [{NUM_PERM}]."
+)
+@click.option("--ngram", type=int, help=f"For a new index: words per shingle  [{DOCUMENT_NGRAM}].")
+@click.option("--seed", type=int, help=f"For a new index: MinHash permutation seed  [{SEED}].")
 @_html_option
 @_quiet_option
 def add(

@@ -10,7 +10,7 @@ too. The page cache keeps these files in RAM when it can.
 
 Stage functions (:func:`sign_chunk`, :func:`shingle_chunk`,
 :func:`verify_chunk`) are pure functions of one picklable task, so any
-:class:`dedupe.executors.Executor` can run them.
+:class:`dedupe.corpus.executors.Executor` can run them.
 """
 
 from __future__ import annotations
@@ -22,23 +22,27 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.candidates import (
-    DEFAULT_MAX_MISS,
+from dedupe.core.candidates import (
     BandChoice,
     Pairs,
     band_keys,
     choose_bands,
     star_pairs,
 )
+from dedupe.core.minhash import EMPTY, signatures, text_shingle_sets
+from dedupe.core.shingles import ShingleOptions
+from dedupe.corpus.executors import Executor
 from dedupe.errors import OptionsError
-from dedupe.executors import Executor
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED, EMPTY, signatures, text_shingle_sets
-from dedupe.shingles import ShingleOptions
+from dedupe.params import (
+    CORPUS_MAX_MISS,
+    DOCUMENT_NGRAM,
+    NUM_PERM,
+    SEED,
+    SHINGLE_BATCH_CHARS,
+    THRESHOLD,
+)
 
-DEFAULT_THRESHOLD = 0.8
-DEFAULT_NGRAM = 5
 _SHINGLE_DTYPE = np.uint64
-_BATCH_CHARS = 1 << 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,11 +52,11 @@ class NearDupOptions:
     MinHash signature; ``max_miss``: the chance a pair exactly at the threshold
     is never proposed, from which the bands are chosen."""
 
-    threshold: float = DEFAULT_THRESHOLD
-    ngram: int = DEFAULT_NGRAM
-    num_perm: int = DEFAULT_NUM_PERM
-    seed: int = DEFAULT_SEED
-    max_miss: float = DEFAULT_MAX_MISS
+    threshold: float = THRESHOLD
+    ngram: int = DOCUMENT_NGRAM
+    num_perm: int = NUM_PERM
+    seed: int = SEED
+    max_miss: float = CORPUS_MAX_MISS
 
     def __post_init__(self) -> None:
         if not 0.0 < self.threshold <= 1.0:
@@ -182,7 +186,7 @@ def _shingle_batch(texts: list[str], ngram: int) -> ChunkShingles:
 
 
 def shingle_chunk(task: ShingleTask) -> ChunkShingles:
-    """The shingle set of each whole text, as :func:`dedupe.minhash.signatures`
+    """The shingle set of each whole text, as :func:`dedupe.core.minhash.signatures`
     sees it (``shingle_set(normalize(text))``), hashed a batch of texts at
     once (batches of about a million characters bound the memory)."""
     parts: list[ChunkShingles] = []
@@ -191,7 +195,7 @@ def shingle_chunk(task: ShingleTask) -> ChunkShingles:
     for text in task.texts:
         batch.append(text)
         chars += len(text)
-        if chars >= _BATCH_CHARS:
+        if chars >= SHINGLE_BATCH_CHARS:
             parts.append(_shingle_batch(batch, task.ngram))
             batch, chars = [], 0
     if batch or not parts:
@@ -257,7 +261,7 @@ def _open_store(
 
 def sorted_jaccard(a: npt.NDArray[np.uint64], b: npt.NDArray[np.uint64]) -> float:
     """Jaccard similarity of two sorted sets given as arrays (0.0 when both are
-    empty), equal to :func:`dedupe.verify.jaccard` on the same sets."""
+    empty), equal to :func:`dedupe.core.verify.jaccard` on the same sets."""
     if not len(a) and not len(b):
         return 0.0
     if len(a) > len(b):

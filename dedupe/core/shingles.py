@@ -33,11 +33,9 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from dedupe.core.normalize import UNSPACED_RANGES, tokens
 from dedupe.errors import OptionsError
-from dedupe.normalize import UNSPACED_RANGES, tokens
-
-DEFAULT_SIZE = 3
-DEFAULT_CHAR_SIZE = 4
+from dedupe.params import CHAR_SHINGLE_SIZE, SHINGLE_SIZE
 
 Hashes = npt.NDArray[np.uint64]
 
@@ -55,8 +53,8 @@ class ShingleOptions:
     """``size``: tokens per shingle; ``char_size``: characters per shingle for
     keys shorter than ``size`` tokens."""
 
-    size: int = DEFAULT_SIZE
-    char_size: int = DEFAULT_CHAR_SIZE
+    size: int = SHINGLE_SIZE
+    char_size: int = CHAR_SHINGLE_SIZE
 
     def __post_init__(self) -> None:
         if self.size < 1:

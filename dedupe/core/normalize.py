@@ -22,7 +22,7 @@ UNSPACED_RANGES = (
 _UNSPACED_CLASS = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in UNSPACED_RANGES)
 _TOKEN = re.compile(f"[{_UNSPACED_CLASS}]|[^\\s{_UNSPACED_CLASS}]+")
 _DIGIT = re.compile(r"\d")
-# dedupe._minhash_numba finds the same URLs without this pattern: change both.
+# dedupe.core._minhash_numba finds the same URLs without this pattern: change both.
 _URL = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+")
 
 

@@ -1,25 +1,25 @@
 """Engines: where the near-duplicate stage of a corpus runs when it does not
 run on this machine's arrays.
 
-:mod:`dedupe.corpus` runs the near-duplicate stage itself (band keys sorted
+:mod:`dedupe.corpus.pipeline` runs the near-duplicate stage itself (band keys sorted
 on disk, components by pointer jumping) unless its executor is also a
 :class:`NearDupEngine`, which then takes the whole stage: the band keys, a
 way to read the texts of the documents it wants, the keep order, and returns
-the clusters. A cluster engine (:mod:`dedupe.executors_dask`) moves the data
+the clusters. A cluster engine (:mod:`dedupe.corpus.dask`) moves the data
 with its own shuffles and joins and calls the functions below on each
 partition; they are plain numpy over one partition, so any engine (Dask,
 Spark) can run them, and the local ones they wrap decide every result:
 
 - :func:`bucket_stars`: star edges of the rows of band buckets held whole
-  in one partition (:func:`dedupe.candidates.star_pairs`);
+  in one partition (:func:`dedupe.core.candidates.star_pairs`);
 - :func:`pair_similarity`: exact Jaccard of candidate pairs
-  (:func:`dedupe.neardups.sorted_jaccard`);
+  (:func:`dedupe.corpus.near_duplicates.sorted_jaccard`);
 - :func:`large_star` / :func:`small_star`: one round of connected components
   (Kiveris et al. 2014) over the edges of the nodes held whole in one
   partition, and :func:`star_violations` to tell, before a round, that the
   edges already form a star forest;
 - :func:`resolve_group`: whole components checked against their kept
-  documents (:func:`dedupe.components.resolve_clusters`).
+  documents (:func:`dedupe.corpus.clusters.resolve_clusters`).
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.candidates import Pairs, star_pairs
-from dedupe.components import Clusters, resolve_clusters
-from dedupe.neardups import BandStore, NearDupOptions, sorted_jaccard
-from dedupe.readers import Partition
+from dedupe.core.candidates import Pairs, star_pairs
+from dedupe.corpus.clusters import Clusters, resolve_clusters
+from dedupe.corpus.near_duplicates import BandStore, NearDupOptions, sorted_jaccard
+from dedupe.io.sources import Partition
 
 Ints = npt.NDArray[np.int64]
 Floats = npt.NDArray[np.float64]
@@ -49,7 +49,7 @@ class NearDupJob:
     ``d``'s place in keep order; ``reads(wanted)``: for the documents with
     ``wanted[number]`` set, in input order, their numbers a partition at a
     time and the input partition that holds just them (which a worker reads
-    itself, :func:`dedupe.readers.records_of`).
+    itself, :func:`dedupe.io.sources.records_of`).
     """
 
     bands: BandStore
@@ -179,7 +179,7 @@ def resolve_group(
     ``edges`` (document numbers) with their ``similarity``; ``nodes`` (sorted)
     every document they touch with its keep ``ranks`` and shingle set.
     Returns ``(documents, kept, similarity_to_kept)`` for the documents in
-    clusters of two or more, as :class:`dedupe.components.Clusters` holds them."""
+    clusters of two or more, as :class:`dedupe.corpus.clusters.Clusters` holds them."""
     local = np.searchsorted(nodes, edges)
     rank = np.empty(len(nodes), dtype=np.int64)
     rank[np.argsort(ranks, kind="stable")] = np.arange(len(nodes))

@@ -1,6 +1,6 @@
 """Executors: where the corpus stage functions run.
 
-Every stage of :mod:`dedupe.corpus` is a pure module-level function over one
+Every stage of :mod:`dedupe.corpus.pipeline` is a pure module-level function over one
 chunk of plain data (lists of strings, numpy arrays, file paths), mapped over
 chunks by an :class:`Executor`. Results come back in submission order, so the
 output is the same whatever runs them: one process, a local process pool, or

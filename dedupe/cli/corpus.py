@@ -1,4 +1,4 @@
-"""``dedupe corpus``: parse options, call :func:`dedupe.corpus.write_corpus`,
+"""``dedupe corpus``: parse options, call :func:`dedupe.corpus.pipeline.write_corpus`,
 render the band choice, progress and summary on stderr, pick the exit status.
 
 Exit status: 0 when the corpus was written; 2 for bad options and for every
@@ -26,23 +26,31 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from dedupe.boilerplate import (
-    DEFAULT_MIN_DOCS,
-    DEFAULT_MIN_SHARE,
-    DEFAULT_NEAR_THRESHOLD,
-    BoilerplateOptions,
+from dedupe.cleaning.groups import KeepPolicy
+from dedupe.cleaning.pipeline import CleanOptions
+from dedupe.cli.common import OneLineError
+from dedupe.core.candidates import BandChoice
+from dedupe.corpus.boilerplate import BoilerplateOptions
+from dedupe.corpus.executors import Executor
+from dedupe.corpus.near_duplicates import NearDupOptions
+from dedupe.corpus.pipeline import (
+    CorpusOptions,
+    CorpusSummary,
+    OnError,
+    write_corpus,
 )
-from dedupe.candidates import BandChoice
-from dedupe.cleaning import CleanOptions
-from dedupe.cli import OneLineError
-from dedupe.corpus import DEFAULT_CHUNK_SIZE, CorpusOptions, CorpusSummary, OnError, write_corpus
 from dedupe.errors import DedupeError, OptionsError
-from dedupe.executors import Executor
-from dedupe.groups import KeepPolicy
-from dedupe.minhash import DEFAULT_NUM_PERM, DEFAULT_SEED
-from dedupe.neardups import DEFAULT_NGRAM, DEFAULT_THRESHOLD, NearDupOptions
-from dedupe.readers import open_source
-from dedupe.writers import is_url
+from dedupe.io.sinks import is_url
+from dedupe.io.sources import open_source
+from dedupe.params import (
+    CHUNK_SIZE,
+    CORPUS_MIN_DOCS,
+    DOCUMENT_NGRAM,
+    MIN_SHARE,
+    NUM_PERM,
+    SEED,
+    THRESHOLD,
+)
 
 
 class Interrupted(OneLineError):
@@ -144,7 +152,7 @@ def cluster_executor(
     if scheduler is None and not local:
         return nullcontext()
     try:
-        from dedupe.executors_dask import dask_executor
+        from dedupe.corpus.dask import dask_executor
     except ImportError:
         raise OptionsError(
             "running on Dask needs the dask extra (pip install 'dedupe-text[dask]')"
@@ -170,25 +178,25 @@ def cluster_executor(
 @click.option(
     "--threshold",
     type=click.FloatRange(0.0, 1.0, min_open=True),
-    default=DEFAULT_THRESHOLD,
+    default=THRESHOLD,
     show_default=True,
     help="Exact Jaccard similarity of shingle sets that makes two documents duplicates.",
 )
 @click.option(
     "--ngram",
     type=click.IntRange(1),
-    default=DEFAULT_NGRAM,
+    default=DOCUMENT_NGRAM,
     show_default=True,
     help="Words per shingle.",
 )
 @click.option(
     "--num-perm",
     type=click.IntRange(1, 4096),
-    default=DEFAULT_NUM_PERM,
+    default=NUM_PERM,
     show_default=True,
     help="MinHash permutations.",
 )
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, help="MinHash seed.")
+@click.option("--seed", type=int, default=SEED, show_default=True, help="MinHash seed.")
 @click.option(
     "--keep",
     type=click.Choice([KeepPolicy.FIRST.value, KeepPolicy.LONGEST.value]),
@@ -221,7 +229,7 @@ def cluster_executor(
 @click.option(
     "--chunk-size",
     type=click.IntRange(1),
-    default=DEFAULT_CHUNK_SIZE,
+    default=CHUNK_SIZE,
     show_default=True,
     help="Records per partition of the input (one task each).",
 )
@@ -246,21 +254,21 @@ def cluster_executor(
 @click.option(
     "--boilerplate-min-docs",
     type=click.IntRange(2),
-    default=DEFAULT_MIN_DOCS,
+    default=CORPUS_MIN_DOCS,
     show_default=True,
     help="Documents of a site a paragraph must appear in to be boilerplate.",
 )
 @click.option(
     "--boilerplate-min-share",
     type=click.FloatRange(0.0, 1.0, min_open=True),
-    default=DEFAULT_MIN_SHARE,
+    default=MIN_SHARE,
     show_default=True,
     help="Share of a site's documents it must appear in.",
 )
 @click.option(
     "--boilerplate-near",
     type=click.FloatRange(0.0, 1.0, max_open=False),
-    default=DEFAULT_NEAR_THRESHOLD,
+    default=THRESHOLD,
     show_default=True,
     help="Similarity (word triples) at which repeated variants of a paragraph are "
     "counted together; 0 counts exact repeats only.",

@@ -1,13 +1,13 @@
 """Signatures straight from code points in one compiled pass (numba), for
 the ``fast`` extra.
 
-:mod:`dedupe.minhash` imports this module only for large batches (or
+:mod:`dedupe.core.minhash` imports this module only for large batches (or
 long-lived workers). From the NFKC, case-folded text
-(:func:`dedupe.normalize.fold`) it does the rest of
-:func:`dedupe.normalize.normalize` (URLs made one token, punctuation to a
+(:func:`dedupe.core.normalize.fold`) it does the rest of
+:func:`dedupe.core.normalize.normalize` (URLs made one token, punctuation to a
 space, format characters dropped, whitespace collapsed), cuts tokens as
-:func:`dedupe.normalize.tokens` does, hashes word shingles as
-:mod:`dedupe.shingles` does and keeps the MinHash minimums
+:func:`dedupe.core.normalize.tokens` does, hashes word shingles as
+:mod:`dedupe.core.shingles` does and keeps the MinHash minimums
 (:func:`sign_points`) or the shingle hashes themselves
 (:func:`shingle_points`, for exact verification), without building a
 string. Texts whose keys have fewer tokens than the n-gram size are left to
@@ -25,8 +25,8 @@ import numba
 import numpy as np
 import numpy.typing as npt
 
-from dedupe.normalize import UNSPACED_RANGES
-from dedupe.shingles import HASH_BASE, HASH_LENGTH_FACTOR
+from dedupe.core.normalize import UNSPACED_RANGES
+from dedupe.core.shingles import HASH_BASE, HASH_LENGTH_FACTOR
 
 # Character kinds, in normalize()'s order of precedence: punctuation and
 # format characters are handled before whitespace and scripts.
@@ -319,7 +319,7 @@ def shingle_points(
     points: Points, starts: Offsets, table: Kinds, ngram: int
 ) -> tuple[Hashes, npt.NDArray[np.int64]]:
     """The 64-bit word shingle hashes of every text (as
-    :func:`dedupe.shingles.key_shingle_hashes` makes them from the text's
+    :func:`dedupe.core.shingles.key_shingle_hashes` makes them from the text's
     key), text after text, and each text's token count."""
     hashes = np.empty(max(len(points), 1), dtype=np.uint64)
     counts = _hash_scan(

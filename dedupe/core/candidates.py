@@ -22,11 +22,10 @@ from functools import lru_cache
 import numpy as np
 import numpy.typing as npt
 
+from dedupe.core.minhash import Signatures
 from dedupe.errors import OptionsError
-from dedupe.minhash import Signatures
+from dedupe.params import BAND_WINDOW, CORPUS_MAX_MISS
 
-DEFAULT_MAX_MISS = 0.001
-DEFAULT_WINDOW = 8
 _FNV_PRIME = np.uint64(0x100000001B3)
 _FNV_OFFSET = np.uint64(0xCBF29CE484222325)
 
@@ -69,7 +68,7 @@ def _areas(threshold: float, bands: int, rows: int) -> tuple[float, float]:
 
 @lru_cache(maxsize=64)
 def choose_bands(
-    threshold: float, num_perm: int, *, max_miss: float = DEFAULT_MAX_MISS
+    threshold: float, num_perm: int, *, max_miss: float = CORPUS_MAX_MISS
 ) -> BandChoice:
     """The banding with the most rows per band whose miss rate at ``threshold``
     is at most ``max_miss`` (one row per band if none reaches it)."""
@@ -146,7 +145,7 @@ def star_pairs(keys: npt.NDArray[np.uint64]) -> Pairs:
 
 
 def candidate_pairs(
-    signatures: Signatures, choice: BandChoice, *, window: int = DEFAULT_WINDOW
+    signatures: Signatures, choice: BandChoice, *, window: int = BAND_WINDOW
 ) -> Pairs:
     """Unique candidate pairs ``(i, j)``, ``i < j``, sorted, as an ``(m, 2)`` array."""
     keys = band_keys(signatures, choice)

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dedupe.errors import OutputError
-from dedupe.readers import InputFormat, Record, Source, parquet_module
-from dedupe.records import json_line, replace_field
+from dedupe.io.records import json_line, replace_field
+from dedupe.io.sources import InputFormat, Record, Source, parquet_module
 
 _PARQUET_BATCH = 1024
 

@@ -1,0 +1,1 @@
+"""Benchmark programs: run each from the repository root as ``python -m benchmarks.NAME``."""

@@ -1,0 +1,426 @@
+"""Renderings of a :class:`~dedupe.cleaning.pipeline.CleanResult`: text, unified diff, JSON, HTML.
+
+Every ``format_*`` function is pure: it takes results and the name of their
+source and returns a string; nothing here prints, and nothing recomputes a
+decision. Reports on several sources combine by concatenation (text, diff,
+JSON Lines), except HTML, where :func:`format_html` takes them all at once.
+
+In the text report a near-duplicate is followed by a word diff from its kept
+twin to it: ``[-word-]`` is only in the twin, ``{+word+}`` only in the
+removed paragraph. The JSON schema is documented in ``docs/report-json.md``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import html
+import io
+import json
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import fields
+from enum import Enum
+from typing import Any
+
+from dedupe.cleaning.pipeline import CleanResult, KeptBecause, Removal, RepeatedBlock
+from dedupe.core.paragraphs import Paragraph
+from dedupe.core.verify import Method
+
+SCHEMA = "dedupe.clean/1"
+EXCERPT_CHARS = 64
+DIFF_CONTEXT_WORDS = 3
+
+# A run of report text and its rich style ("" for none).
+Piece = tuple[str, str]
+
+
+def _range(start: int, end: int) -> str:
+    return str(start) if start == end else f"{start}-{end}"
+
+
+def _lines_label(start: int, end: int) -> str:
+    return f"{'line' if start == end else 'lines'} {_range(start, end)}"
+
+
+def _paragraph_label(p: Paragraph) -> str:
+    return _lines_label(p.line_start, p.line_end)
+
+
+def _twins_label(twins: Iterable[Paragraph]) -> str:
+    return " + ".join(_paragraph_label(t) for t in twins)
+
+
+# Why the twin stayed, as the reports say it.
+_KEPT = {
+    KeptBecause.ARTICLE: "it reads as the article, this copy sits in a link, list or markup",
+    KeptBecause.HOLDS: "it holds every word of this copy",
+    KeptBecause.FIRST: "the first of equal copies",
+    KeptBecause.LONGEST: "the longest copy",
+    KeptBecause.SITE: "nothing: site boilerplate",
+}
+
+
+def _method_label(r: Removal) -> str:
+    return f"{r.method.value} in block" if r.in_block else r.method.value
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters (terminal escapes included) made spaces."""
+    return "".join(" " if ord(c) < 32 or 127 <= ord(c) < 160 else c for c in text)
+
+
+def _excerpt(text: str) -> str:
+    flat = " ".join(_printable(text).split())
+    if len(flat) <= EXCERPT_CHARS:
+        return flat
+    return flat[: EXCERPT_CHARS - 1].rstrip() + "\u2026"
+
+
+def _summary(result: CleanResult) -> str:
+    paragraphs = _plural(len(result.paragraphs), "paragraph")
+    if not result.removed:
+        return f"nothing removed ({paragraphs})"
+    return (
+        f"removed {len(result.removed):,} of {paragraphs}, "
+        f"{result.chars_removed:,} of {_plural(len(result.original), 'character')}"
+    )
+
+
+def _block_removals(result: CleanResult) -> dict[int, list[Removal]]:
+    by_block: dict[int, list[Removal]] = {b.number: [] for b in result.blocks}
+    for r in result.removed:
+        if r.block:
+            by_block[r.block].append(r)
+    return by_block
+
+
+def _block_parts(block: RepeatedBlock, removals: Sequence[Removal]) -> tuple[str, str, str, str]:
+    """Where the block is, its verb, where its twins are, and what it holds:
+    ``("lines 13-23", "repeat", "lines 2-12", "11 paragraphs, exact")``."""
+    where = _lines_label(block.line_start, block.line_end)
+    verb = "repeats" if block.line_start == block.line_end else "repeat"
+    twins = _lines_label(block.twin_line_start, block.twin_line_end)
+    kinds = Counter(_method_label(r) for r in removals)
+    count = _plural(len(block.paragraphs), "paragraph")
+    if len(kinds) == 1:
+        detail = f"{count}, {next(iter(kinds))}"
+    else:
+        detail = f"{count}: " + ", ".join(f"{n} {label}" for label, n in kinds.items())
+    return where, verb, twins, detail
+
+
+def _shared(words: list[str], *, first: bool, last: bool) -> str:
+    """A run of words both texts share, cut to the few next to each change."""
+    head = [] if first else words[:DIFF_CONTEXT_WORDS]
+    tail = [] if last else words[-DIFF_CONTEXT_WORDS:]
+    if len(words) - len(head) - len(tail) <= 1:
+        return " ".join(words)
+    return " ".join([*head, "\u2026", *tail])
+
+
+def _word_diff(kept: str, removed: str) -> list[Piece]:
+    """Words only in ``kept`` as ``[-...-]``, words only in ``removed`` as
+    ``{+...+}``, between shortened runs of shared words; empty if the words agree."""
+    a, b = _printable(kept).split(), _printable(removed).split()
+    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+    if all(tag == "equal" for tag, *_ in ops):
+        return []
+    pieces: list[Piece] = []
+    for n, (tag, i1, i2, j1, j2) in enumerate(ops):
+        if tag == "equal":
+            shared = _shared(a[i1:i2], first=n == 0, last=n == len(ops) - 1)
+            pieces.append((shared + " ", ""))
+        if tag in ("delete", "replace"):
+            pieces.append((f"[-{' '.join(a[i1:i2])}-] ", "bold red"))
+        if tag in ("insert", "replace"):
+            pieces.append((f"{{+{' '.join(b[j1:j2])}+}} ", "bold green"))
+    text, style = pieces[-1]
+    pieces[-1] = (text.rstrip(), style)
+    return pieces
+
+
+def _near_diff(r: Removal) -> list[Piece]:
+    """The word diff of a near-duplicate against its twin(s); empty for other methods."""
+    if r.method is not Method.NEAR:
+        return []
+    return _word_diff(" ".join(t.text for t in r.twins), r.paragraph.text)
+
+
+def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
+    source = _printable(source)
+    if not result.removed:
+        return [(f"{source}: {_summary(result)}\n", "")]
+    rows = {
+        r.paragraph.index: (_paragraph_label(r.paragraph), _twins_label(r.twins), _method_label(r))
+        for r in result.removed
+    }
+    widths = [max(len(row[k]) for row in rows.values()) for k in range(3)]
+    pieces: list[Piece] = [(f"{source}\n", "bold")]
+    by_block = _block_removals(result)
+    for block in result.blocks:
+        removals = by_block[block.number]
+        where, verb, twins, detail = _block_parts(block, removals)
+        pieces += [
+            (f"block {block.number}: ", "bold"),
+            (where, "red"),
+            (f" {verb} ", ""),
+            (twins, "green"),
+            (f" ({detail})\n", ""),
+        ]
+        for r in removals:
+            lines, twin_lines, label = rows[r.paragraph.index]
+            pieces += [
+                (f"  {lines:<{widths[0]}}", "red"),
+                (" repeats ", ""),
+                (f"{twin_lines:<{widths[1]}}", "green"),
+                (f"  {label:<{widths[2]}}", "magenta"),
+                (f"  {r.similarity:.4f}  ", "yellow"),
+                (_excerpt(r.paragraph.text), "dim"),
+                ("\n", ""),
+            ]
+            diff = _near_diff(r)
+            if diff:
+                pieces += [("    ", ""), *diff, ("\n", "")]
+            if r.kept_because is not KeptBecause.FIRST:
+                pieces.append((f"    kept {twin_lines.strip()}: {_KEPT[r.kept_because]}\n", "dim"))
+    boilerplate = [r for r in result.removed if r.method is Method.BOILERPLATE]
+    if boilerplate:
+        pieces.append(("site boilerplate:\n", "bold"))
+    for r in boilerplate:
+        pieces += [
+            (f"  {rows[r.paragraph.index][0]:<{widths[0]}}", "red"),
+            (f"  on {r.similarity:.0%} of the site's documents  ", "yellow"),
+            (_excerpt(r.paragraph.text), "dim"),
+            ("\n", ""),
+        ]
+    pieces.append((f"{_summary(result)}\n", "bold"))
+    return pieces
+
+
+def format_text(result: CleanResult, source: str, *, color: bool = False) -> str:
+    """The human report: each repeated block, each removed paragraph with its
+    line numbers, twin, method, score, excerpt and (near-duplicates) word diff,
+    then a summary line; one line when nothing was removed.
+
+    ``color``: add terminal styles (ANSI escapes, through rich); leave it off
+    unless the text goes to a terminal. The words are the same either way.
+    """
+    pieces = _text_pieces(result, source)
+    if not color:
+        return "".join(text for text, _ in pieces)
+    # rich takes tens of milliseconds to import; only a terminal needs it.
+    from rich.console import Console
+    from rich.text import Text
+
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=True, soft_wrap=True, highlight=False)
+    console.print(Text.assemble(*pieces), end="")
+    return buffer.getvalue()
+
+
+def _split_lines(text: str) -> list[str]:
+    """Lines as ``patch`` sees them: cut after each ``\\n`` only, ends kept."""
+    lines = text.split("\n")
+    last = lines.pop()
+    return [line + "\n" for line in lines] + ([last] if last else [])
+
+
+def format_diff(result: CleanResult, source: str) -> str:
+    """A unified diff from the original to the cleaned text, ``a/SOURCE`` to
+    ``b/SOURCE``, that ``patch -p1`` applies; empty when nothing was removed.
+
+    CR characters stay part of their lines; a missing final newline is marked
+    ``\\ No newline at end of file`` as diff(1) does.
+    """
+    # Like git, end a name that holds spaces with a tab, so patch reads all of it.
+    end = "\t" if any(c.isspace() for c in source) else ""
+    out: list[str] = []
+    for line in difflib.unified_diff(
+        _split_lines(result.original),
+        _split_lines(result.text),
+        f"a/{source}{end}",
+        f"b/{source}{end}",
+    ):
+        out.append(line)
+        if not line.endswith("\n"):
+            out.append("\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def _plain(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
+def _paragraph_ref(p: Paragraph) -> dict[str, int]:
+    return {"paragraph": p.index, "line_start": p.line_start, "line_end": p.line_end}
+
+
+def report_data(result: CleanResult, source: str) -> dict[str, Any]:
+    """The JSON report as Python data (schema ``dedupe.clean/1``, in
+    ``docs/report-json.md``); keys in a fixed order."""
+    options = result.options
+    return {
+        "schema": SCHEMA,
+        "source": source,
+        "options": {f.name: _plain(getattr(options, f.name)) for f in fields(options)},
+        "mode": result.mode.value,
+        "counts": {
+            "paragraphs": len(result.paragraphs),
+            "removed": len(result.removed),
+            "chars_in": len(result.original),
+            "chars_out": len(result.text),
+            "chars_removed": result.chars_removed,
+        },
+        "blocks": [
+            {
+                "number": b.number,
+                "lines": [b.line_start, b.line_end],
+                "twin_lines": [b.twin_line_start, b.twin_line_end],
+                "paragraphs": len(b.paragraphs),
+                "removed": [p.index for p in b.paragraphs],
+            }
+            for b in result.blocks
+        ],
+        "removed": [
+            {
+                **_paragraph_ref(r.paragraph),
+                "start": r.paragraph.start,
+                "end": r.paragraph.end,
+                "twins": [_paragraph_ref(t) for t in r.twins],
+                "method": r.method.value,
+                "similarity": round(r.similarity, 4),
+                "in_block": r.in_block,
+                "block": r.block,
+                "kept_because": r.kept_because.value,
+                "text": r.paragraph.text,
+            }
+            for r in result.removed
+        ],
+    }
+
+
+def format_json(result: CleanResult, source: str) -> str:
+    """:func:`report_data` as one line of JSON (a JSON Lines record), newline included."""
+    return json.dumps(report_data(result, source), ensure_ascii=False) + "\n"
+
+
+_CSS = """
+body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
+h1 { font-size: 1.4em; } h2 { font-size: 1.15em; border-bottom: 1px solid #ccc; }
+.p { display: flex; gap: 1em; padding: 0.15em 0.4em; border-radius: 3px; }
+.p:target { background: #fff3b0; }
+.ln { flex: 0 0 5em; color: #888; text-align: right; font-variant-numeric: tabular-nums; }
+.body { flex: 1; white-space: pre-wrap; overflow-wrap: anywhere; }
+.removed .body { color: #9a2a2a; }
+.note { display: block; font-size: 0.85em; color: #555; }
+.note a { color: #2458a6; }
+.words .gone { color: #9a2a2a; text-decoration: line-through; }
+.words .new { color: #1d6b2c; font-weight: bold; }
+""".strip()
+
+
+def _anchor(section: int, p: Paragraph) -> str:
+    return f"s{section}-p{p.index}"
+
+
+def _link(section: int, p: Paragraph, label: str) -> str:
+    return f'<a href="#{_anchor(section, p)}">{html.escape(label)}</a>'
+
+
+_WORD_CLASSES = {"bold red": "gone", "bold green": "new"}
+
+
+def _html_word_diff(removal: Removal) -> str:
+    pieces = _near_diff(removal)
+    if not pieces:
+        return ""
+    words = "".join(
+        f'<span class="{_WORD_CLASSES[style]}">{html.escape(text)}</span>'
+        if style
+        else html.escape(text)
+        for text, style in pieces
+    )
+    return f'<span class="note words">{words}</span>'
+
+
+def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
+    removal_of = {r.paragraph.index: r for r in result.removed}
+    copies: dict[int, list[Paragraph]] = {}
+    for r in result.removed:
+        for t in r.twins:
+            copies.setdefault(t.index, []).append(r.paragraph)
+    out = [
+        f'<section id="s{section}">',
+        f"<h2>{html.escape(source)}</h2>",
+        f"<p>{html.escape(_summary(result))}</p>",
+    ]
+    if result.blocks:
+        out.append("<ol>")
+        for block, removals in zip(result.blocks, _block_removals(result).values(), strict=True):
+            where, verb, twins, detail = _block_parts(block, removals)
+            out.append(
+                f"<li>{_link(section, block.paragraphs[0], where)} {verb} "
+                f"{_link(section, min(block.twins, key=lambda t: t.index), twins)} "
+                f"({html.escape(detail)})</li>"
+            )
+        out.append("</ol>")
+    out.append('<div class="text">')
+    for p in result.paragraphs:
+        lines = _range(p.line_start, p.line_end)
+        body = html.escape(p.text)
+        removal = removal_of.get(p.index)
+        if removal is not None:
+            if removal.method is Method.BOILERPLATE:
+                note = f"site boilerplate (on {removal.similarity:.0%} of the site's documents)"
+            else:
+                twins = " + ".join(_link(section, t, _paragraph_label(t)) for t in removal.twins)
+                note = (
+                    f"repeats {twins} ({_method_label(removal)}, {removal.similarity:.4f}); "
+                    f"kept: {_KEPT[removal.kept_because]}"
+                )
+            body = f'<del>{body}</del><span class="note">{note}</span>{_html_word_diff(removal)}'
+            css = "p removed"
+        elif p.index in copies:
+            again = ", ".join(_link(section, c, _paragraph_label(c)) for c in copies[p.index])
+            body += f'<span class="note">kept; repeated at {again}</span>'
+            css = "p"
+        else:
+            css = "p"
+        out.append(
+            f'<div class="{css}" id="{_anchor(section, p)}"><span class="ln">{lines}</span>'
+            f'<div class="body" dir="auto">{body}</div></div>'
+        )
+    out += ["</div>", "</section>"]
+    return out
+
+
+def format_html(results: Sequence[tuple[str, CleanResult]]) -> str:
+    """One self-contained HTML page (inline CSS; no scripts, links or other
+    resources) for ``(source, result)`` pairs: each text in full with removed
+    paragraphs struck through and linked to their twins, and its block list.
+    Every piece of input text is escaped."""
+    body = [
+        line for n, (src, res) in enumerate(results, start=1) for line in _html_section(n, src, res)
+    ]
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            "<title>dedupe clean report</title>",
+            f"<style>\n{_CSS}\n</style>",
+            "</head>",
+            "<body>",
+            "<h1>dedupe clean report</h1>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )

@@ -1,0 +1,1 @@
+"""The stages every front door shares: paragraphs, normalize, shingles, MinHash, LSH, verify."""

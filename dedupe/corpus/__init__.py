@@ -1,0 +1,1 @@
+"""Corpus dedup: orchestration, near-duplicate documents, clusters, boilerplate, executors."""

@@ -1,0 +1,1 @@
+"""Inputs and outputs: sources (readers), sinks (writers), records, atomic files."""
