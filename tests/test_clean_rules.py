@@ -200,3 +200,18 @@ def test_every_policy_keeps_one_copy_of_an_exact_repeat(keep: str) -> None:
     text = "\n".join([AP, *BODY, AP]) + "\n"
     result = clean(text, keep=keep)
     assert lines_of(result.text).count(AP) == 1
+
+
+def test_numbers_of_another_list_beside_a_repeat_stay() -> None:
+    """A repeated paragraph followed by a different numbered list: the numbers
+    belong to their list and stay with it."""
+    first = ["1", "Quake hits coast", "2", "Markets rally", "3", "Team wins cup"]
+    second = ["1", "Other story", "2", "Another one", "3", "Third one", "4", "Fourth"]
+    text = "\n".join([AP, *first, BODY[0], AP, *second]) + "\n"
+    result = clean(text)
+    assert [r.paragraph.text for r in result.removed] == [AP]
+
+
+def test_a_lone_short_line_stays_at_a_low_threshold() -> None:
+    text = "\n".join(["Share", AP, "Something else, said here.", "Share", BODY[0]]) + "\n"
+    assert clean(text, threshold=0.6).text == text

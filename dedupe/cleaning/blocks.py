@@ -206,6 +206,35 @@ def _options(
     return [], None, "free"
 
 
+def _hemmed(
+    g: int,
+    c: int,
+    units: Sequence[Unit],
+    removed: dict[int, Decision],
+    twins: set[int],
+    threshold: float,
+) -> bool:
+    """Whether the one-word line ``g`` (matching ``c``) lies in a stretch of
+    one-word lines equal to the stretch beside ``c``, with removed paragraphs
+    on both sides of that stretch, or the text's ends, or twins (a copy that
+    follows the run it repeats)."""
+    n = len(units)
+    for step in (-1, 1):
+        j, k = g + step, c + step
+        while 0 <= j < n and 0 <= k < n and units[j].tokens <= 1 and j not in removed:
+            if not units[j].key or not _alike(units[j].key, units[k].key, threshold):
+                return False
+            j, k = j + step, k + step
+        if 0 <= j < n and j not in removed and j not in twins:
+            return False
+    return True
+
+
+def _alike(a: str, b: str, threshold: float) -> bool:
+    """Equal keys, equal up to digits, or a small edit apart."""
+    return a == b or _DIGIT.sub("0", a) == _DIGIT.sub("0", b) or ratio(a, b) >= threshold
+
+
 def _joined(
     g: int, units: Sequence[Unit], strong: dict[int, Decision], removed: dict[int, Decision]
 ) -> tuple[int, int] | None:
@@ -283,11 +312,16 @@ def align(
                     grew = True
                 continue
             c, method, sim = best
+            one_word = units[g].tokens <= 1
+            if one_word and not _hemmed(g, c, units, removed, twins, threshold):
+                # A number or a lone word proves nothing by itself ("1" of one
+                # list and "1" of another): it goes only between removed lines.
+                continue
             removed[g] = Decision(g, (c,), method, sim, in_block=True)
             twins.add(c)
-            if method is Method.EXACT or c == diagonal:
+            grew = True
+            if (method is Method.EXACT or c == diagonal) and not one_word:
                 strong[g] = removed[g]
-                grew = True
         if not grew:
             break
     return dict(sorted(removed.items()))
@@ -314,8 +348,8 @@ def find_short_runs(
     units: Sequence[Unit], decisions: dict[int, Decision], *, min_words: int
 ) -> dict[int, Decision]:
     """Decisions (``EXACT``, in a block) for runs of two or more lines that
-    repeat, in the same order, lines found earlier, at least one of them too
-    short to go on its own. A refrain stays: a run that repeats a line within
+    repeat, in the same order, lines found earlier, two or more of them too
+    short to go on their own. A refrain stays: a run that repeats a line within
     itself, that follows its twin with nothing between, or whose lines are
     plain text and one of them comes ``REFRAIN_COPIES`` times or more."""
     twins = {t for d in decisions.values() for t in d.twins}
@@ -358,7 +392,7 @@ def find_short_runs(
                 and all(units[m].form is Form.PROSE for m in members)
             )
         )
-        if not refrain and any(units[m].tokens < min_words for m in new):
+        if not refrain and sum(units[m].tokens < min_words for m in new) >= 2:
             for m in new:
                 found[m] = Decision(m, (best + m - i,), Method.EXACT, 1.0, in_block=True)
         for m in members:
