@@ -140,11 +140,13 @@ def _match(
     near = jaccard(unit.shingles, other.shingles)
     if unit.tokens >= MIN_RATIO_WORDS:
         near = max(near, ratio(unit.key, other.key))
-    elif place == "framed":
+    elif place == "framed" or (place == "edge" and unit.tokens <= 1):
+        # Framed by anchors, or a one-word line (which goes only between
+        # removed lines, see _hemmed): a small edit or other digits.
         if _DIGIT.sub("0", unit.key) == _DIGIT.sub("0", other.key):
             return Method.NEAR, 1.0  # the same line up to its digits
         near = max(near, ratio(unit.key, other.key))
-    elif place == "edge" and unit.tokens > 1:
+    elif place == "edge":
         edited = ratio(unit.key, other.key)
         if edited >= max(threshold, SHORT_EDIT_RATIO):
             near = max(near, edited)
