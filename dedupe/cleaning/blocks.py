@@ -458,15 +458,14 @@ def _beside(i: int, twin: int, units: Sequence[Unit], decisions: dict[int, Decis
         j, t = i + step, twin + step
         if 0 <= j < n and 0 <= t < n and t != i and units[j].key and units[j].key == units[t].key:
             return True
-    if i - twin < 2 * GAP:
-        # Items of a list follow one another alike; a copy of a block lies
-        # further from what it repeats.
-        return False
     for j in range(max(0, i - GAP - 1), min(n, i + GAP + 2)):
         other = decisions.get(j)
         if j == i or other is None:
             continue
         moved = min(other.twins) - twin
-        if (j - i) * moved > 0 and abs(moved) <= abs(j - i) + GAP:
+        # A copy of a block lies apart from what it repeats; items of a list
+        # follow one another alike, each the twin of the next.
+        apart = max(twin, min(other.twins)) < min(i, j)
+        if apart and (j - i) * moved > 0 and abs(moved) <= abs(j - i) + GAP:
             return True
     return False
