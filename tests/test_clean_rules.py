@@ -215,3 +215,10 @@ def test_numbers_of_another_list_beside_a_repeat_stay() -> None:
 def test_a_lone_short_line_stays_at_a_low_threshold() -> None:
     text = "\n".join(["Share", AP, "Something else, said here.", "Share", BODY[0]]) + "\n"
     assert clean(text, threshold=0.6).text == text
+
+
+def test_a_lone_copy_far_away_with_a_typo_goes() -> None:
+    edited = AP.replace("pressing", "presssing")
+    text = "\n".join([AP, *BODY, "A line said once.", "Another line said once.", edited]) + "\n"
+    result = clean(text)
+    assert [r.paragraph.text for r in result.removed] == [edited]

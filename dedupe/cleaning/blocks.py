@@ -62,6 +62,11 @@ SHORT_EDIT_RATIO = 0.9
 DIAGONAL_REACH = 32
 # Passes of alignment: each may follow a confirmed block further.
 ALIGN_ROUNDS = 4
+# A lone near copy this alike (rapidfuzz ratio of the keys: a typo or two),
+# further than LIST_REACH paragraphs from its twin, goes as an edited copy;
+# nearer, alike paragraphs are items of a list ("item 11111", "item 22222").
+LONE_NEAR = 0.95
+LIST_REACH = 2 * GAP
 # Words a label adds to a line it repeats ("Next article", a site's name).
 LABEL_WORDS = 4
 # Earlier occurrences of a line tried as the start of a repeated run.
@@ -427,6 +432,12 @@ def corroborate(
             # One is the other with a label added (a site's name, "Next article").
             or _labelled(units[i].key, units[twin].key)
             or _beside(i, twin, units, decisions)
+            # Far from its twin and alike but for a few characters: an edited copy.
+            or (
+                d.method is Method.NEAR
+                and abs(i - twin) > LIST_REACH
+                and ratio(units[i].key, units[twin].key) >= LONE_NEAR
+            )
         ):
             kept[i] = d
         else:

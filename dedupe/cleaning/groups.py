@@ -257,6 +257,12 @@ class _Decider:
                 self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())
             ):
                 continue
+            # Neither a container nor a cover can hold more of ``p`` than the
+            # shingles it shares with some other text: most texts share few.
+            own = units[p].shingles
+            held = sum(1 for h in own if len(postings[h]) > 1)
+            if held < self.options.threshold * len(own):
+                continue
             # A shingle held by very many texts says little about which of them
             # holds this one; counting it would make long texts quadratic.
             shared: Counter[int] = Counter(

@@ -23,6 +23,8 @@ _MARKUP = re.compile(
     r"|</?[a-zA-Z][^<>]{0,200}>"  # HTML tag
     r'|"[^"\n]{1,40}"\s*:'  # JSON key
 )
+# Every markup span holds one of these: most lines of prose hold none.
+_MAY_HOLD_MARKUP = re.compile(r'\]\(|://|www\.|<|":')
 # A line made of links, images and list marks only: navigation, not content.
 _LINK_ONLY = re.compile(
     r"\s*(?:[*+\-\u2022|]\s*|\d+[.)]\s+|#+\s*)*"
@@ -53,12 +55,16 @@ class Form(IntEnum):
     in its URL, an image with alt text, a JSON or HTML blob."""
 
 
+def _visible(text: str) -> int:
+    return sum(len(word) for word in text.split())
+
+
 def markup_share(text: str) -> float:
     """The share of the non-space characters of ``text`` that lie in markup."""
-    letters = sum(1 for c in text if not c.isspace())
-    if not letters:
+    letters = _visible(text)
+    if not letters or not _MAY_HOLD_MARKUP.search(text):
         return 0.0
-    covered = sum(sum(1 for c in m.group() if not c.isspace()) for m in _MARKUP.finditer(text))
+    covered = sum(_visible(m.group()) for m in _MARKUP.finditer(text))
     return min(1.0, covered / letters)
 
 
