@@ -41,7 +41,7 @@ from dedupe.corpus.pipeline import (
 )
 from dedupe.errors import DedupeError, OptionsError
 from dedupe.io.sinks import is_url
-from dedupe.io.sources import open_source
+from dedupe.io.sources import InputFormat, open_source
 from dedupe.params import (
     CHUNK_SIZE,
     CORPUS_MIN_DOCS,
@@ -76,6 +76,10 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _kinds(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {count:,}" for kind, count in counts.items())
+
+
 def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
     table = Table(title=f"dedupe corpus -> {out_dir}", show_header=False)
     table.add_column("what")
@@ -85,6 +89,11 @@ def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
         ("documents in", f"{summary.documents_in:,}"),
         ("documents out", f"{summary.documents_out:,}"),
         ("bad records skipped", f"{summary.bad_records:,}"),
+        *(
+            [("records not documents (WARC)", _kinds(summary.skipped_records))]
+            if summary.skipped_records
+            else []
+        ),
         ("clusters (2+ documents)", f"{summary.clusters:,}"),
         ("near-duplicates dropped", f"{summary.duplicates:,}"),
         ("candidate pairs / verified", f"{summary.candidate_pairs:,} / {summary.verified_pairs:,}"),
@@ -273,6 +282,13 @@ def cluster_executor(
     help="Similarity (word triples) at which repeated variants of a paragraph are "
     "counted together; 0 counts exact repeats only.",
 )
+@click.option(
+    "--jsonl",
+    "as_jsonl",
+    is_flag=True,
+    help="WARC/WET input: write the kept records as JSON Lines (id, url, WARC "
+    "headers, cleaned text) instead of copying the WARC records.",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("-q", "--quiet", is_flag=True, help="No band choice, progress or summary on stderr.")
 def corpus(
@@ -298,6 +314,7 @@ def corpus(
     boilerplate_min_docs: int,
     boilerplate_min_share: float,
     boilerplate_near: float,
+    as_jsonl: bool,
     overwrite: bool,
     quiet: bool,
 ) -> None:
@@ -305,8 +322,9 @@ def corpus(
     shared across a site's pages, clean repeats inside documents.
 
     INPUT: JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst; local, or URLs
-    such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files, or
-    one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
+    such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files,
+    WARC/WET files (.warc.gz, .wet.gz; kept records copied as they were, or
+    --jsonl), or one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
     the input's format), clusters.jsonl, boilerplate.jsonl and summary.json.
     """
     console = Console(stderr=True)
@@ -334,6 +352,7 @@ def corpus(
             on_error=OnError(on_error),
         )
         source = open_source(inputs, text_field=field, id_field=id_field)
+        output_format = InputFormat.JSONL if as_jsonl else None
         if not quiet and options.near_dups is not None:
             choice = format_band_choice(options.near_dups.band_choice())
             console.print(choice, highlight=False, soft_wrap=True)
@@ -347,10 +366,16 @@ def corpus(
                         overwrite=overwrite,
                         progress=progress,
                         executor=executor,
+                        output_format=output_format,
                     )
             else:
                 summary = write_corpus(
-                    source, out, options=options, overwrite=overwrite, executor=executor
+                    source,
+                    out,
+                    options=options,
+                    overwrite=overwrite,
+                    executor=executor,
+                    output_format=output_format,
                 )
     except DedupeError as exc:
         raise OneLineError(str(exc)) from None
