@@ -32,6 +32,7 @@ from dedupe.cli.common import OneLineError
 from dedupe.core.candidates import BandChoice
 from dedupe.corpus.boilerplate import BoilerplateOptions
 from dedupe.corpus.executors import Executor
+from dedupe.corpus.incremental import AgainstIndex
 from dedupe.corpus.near_duplicates import NearDupOptions
 from dedupe.corpus.pipeline import (
     CorpusOptions,
@@ -92,6 +93,14 @@ def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
         *(
             [("records not documents (WARC)", _kinds(summary.skipped_records))]
             if summary.skipped_records
+            else []
+        ),
+        *(
+            [
+                ("near-duplicates of indexed documents", f"{summary.indexed_duplicates:,}"),
+                ("added to the index", f"{summary.added_to_index:,}"),
+            ]
+            if summary.indexed_duplicates or summary.added_to_index
             else []
         ),
         ("clusters (2+ documents)", f"{summary.clusters:,}"),
@@ -289,6 +298,19 @@ def cluster_executor(
     help="WARC/WET input: write the kept records as JSON Lines (id, url, WARC "
     "headers, cleaned text) instead of copying the WARC records.",
 )
+@click.option(
+    "--against",
+    metavar="INDEX",
+    default=None,
+    help="Drop documents that near-duplicate one in this index (a path or "
+    "redis:// URL); they are listed in indexed.jsonl.",
+)
+@click.option(
+    "--add",
+    "add_to_index",
+    is_flag=True,
+    help="With --against: add the kept documents to the index (created if missing).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("-q", "--quiet", is_flag=True, help="No band choice, progress or summary on stderr.")
 def corpus(
@@ -315,6 +337,8 @@ def corpus(
     boilerplate_min_share: float,
     boilerplate_near: float,
     as_jsonl: bool,
+    against: str | None,
+    add_to_index: bool,
     overwrite: bool,
     quiet: bool,
 ) -> None:
@@ -353,6 +377,9 @@ def corpus(
         )
         source = open_source(inputs, text_field=field, id_field=id_field)
         output_format = InputFormat.JSONL if as_jsonl else None
+        if add_to_index and against is None:
+            raise click.UsageError("--add needs --against INDEX")
+        seen = AgainstIndex(against, add=add_to_index) if against is not None else None
         if not quiet and options.near_dups is not None:
             choice = format_band_choice(options.near_dups.band_choice())
             console.print(choice, highlight=False, soft_wrap=True)
@@ -367,6 +394,7 @@ def corpus(
                         progress=progress,
                         executor=executor,
                         output_format=output_format,
+                        against=seen,
                     )
             else:
                 summary = write_corpus(
@@ -376,6 +404,7 @@ def corpus(
                     overwrite=overwrite,
                     executor=executor,
                     output_format=output_format,
+                    against=seen,
                 )
     except DedupeError as exc:
         raise OneLineError(str(exc)) from None

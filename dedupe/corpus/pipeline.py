@@ -70,6 +70,7 @@ from dedupe.corpus.boilerplate import (
 from dedupe.corpus.clusters import Clusters, resolve_clusters
 from dedupe.corpus.engines import NearDupEngine, NearDupJob
 from dedupe.corpus.executors import Executor, ProcessExecutor, make_executor
+from dedupe.corpus.incremental import AgainstIndex, add_kept, screen
 from dedupe.corpus.near_duplicates import (
     BandStore,
     ChunkBands,
@@ -221,6 +222,9 @@ class CorpusSummary:
     skipped_records: dict[str, int] = field(default_factory=dict)
     """Input records that are not documents, by kind (WARC ``request``,
     ``warcinfo``, ``response (not HTML)``...)."""
+    indexed_duplicates: int = 0
+    """Documents dropped as near-duplicates of indexed ones (``against``)."""
+    added_to_index: int = 0
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -1126,6 +1130,7 @@ def write_corpus(
     progress: Progress | None = None,
     executor: Executor | None = None,
     output_format: InputFormat | None = None,
+    against: AgainstIndex | None = None,
 ) -> CorpusSummary:
     """Deduplicate ``source`` into ``out_dir``: ``corpus/`` (the kept records
     in the input's format), ``clusters.jsonl``, ``boilerplate.jsonl`` and
@@ -1141,6 +1146,12 @@ def write_corpus(
     byte, so boilerplate and repeats are not cut (those stages are turned
     off); ``output_format=InputFormat.JSONL`` writes the kept records as JSON
     Lines instead (id, url, WARC headers, text), cleaned.
+
+    ``against``: first drop the documents that near-duplicate one in an
+    index (listed in ``indexed.jsonl`` with the indexed id), and with
+    ``against.add`` add the kept documents to it (original text) before the
+    output is renamed into place; an add that fails leaves the documents
+    added so far in the index and no output.
 
     Raises :class:`OutputError` when ``out_dir`` (symbolic links resolved) is
     an input, holds one or lies inside one.
@@ -1159,6 +1170,7 @@ def write_corpus(
                 progress=progress,
                 executor=executor,
                 output_format=output_format,
+                against=against,
             )
             remote.upload(local, overwrite=overwrite)
         return summary
@@ -1181,8 +1193,13 @@ def write_corpus(
         partial = fresh_dir(parent, out_dir.name, "partial")
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    index = None
     try:
-        with dedupe_corpus(source, options=options, progress=progress, executor=executor) as result:
+        run = options or CorpusOptions()
+        index = against.open(run.near_dups) if against is not None else None
+        screened = screen(source, index, size=run.chunk_size) if index is not None else None
+        run_source = screened.source if screened is not None else source
+        with dedupe_corpus(run_source, options=run, progress=progress, executor=executor) as result:
             corpus_dir = partial / "corpus"
             corpus_dir.mkdir()
             writer = open_writer(source, corpus_dir, output_format=output_format)
@@ -1204,6 +1221,14 @@ def write_corpus(
             _write_jsonl(partial / "clusters.jsonl", (asdict(m) for m in result.cluster_members()))
             _write_jsonl(partial / "boilerplate.jsonl", (asdict(b) for b in result.boilerplate))
             summary = result.summary
+            dropped = result.clusters.dropped
+        if screened is not None and index is not None and against is not None:
+            rows = (asdict(d) for d in screened.duplicates)
+            _write_jsonl(partial / "indexed.jsonl", rows)
+            added = add_kept(run_source, dropped, index, size=run.chunk_size) if against.add else 0
+            summary = replace(
+                summary, indexed_duplicates=len(screened.duplicates), added_to_index=added
+            )
         (partial / "summary.json").write_text(
             json_line(summary.to_json(), indent=2), encoding="utf-8"
         )
@@ -1217,4 +1242,7 @@ def write_corpus(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        if index is not None:
+            index.close()
     return summary
