@@ -41,6 +41,7 @@ if TYPE_CHECKING:
         IndexStats,
         NearDuplicateIndex,
     )
+    from dedupe.io.frames import Deduplicated, dedupe_dataset, dedupe_frame
     from dedupe.io.sources import open_source
 
 # The one place the version is written; pyproject.toml reads it from here.
@@ -57,6 +58,7 @@ _LAZY = {
     "CorpusResult": "dedupe.corpus.pipeline",
     "CorpusSummary": "dedupe.corpus.pipeline",
     "DedupeError": "dedupe.errors",
+    "Deduplicated": "dedupe.io.frames",
     "Extractor": "dedupe.cleaning.html",
     "HtmlCleanResult": "dedupe.cleaning.html",
     "IndexCleanResult": "dedupe.index",
@@ -78,6 +80,8 @@ _LAZY = {
     "clean": "dedupe.cleaning.pipeline",
     "clean_html": "dedupe.cleaning.html",
     "dedupe_corpus": "dedupe.corpus.pipeline",
+    "dedupe_dataset": "dedupe.io.frames",
+    "dedupe_frame": "dedupe.io.frames",
     "open_source": "dedupe.io.sources",
     "signatures": "dedupe.core.minhash",
     "write_corpus": "dedupe.corpus.pipeline",
@@ -94,6 +98,7 @@ __all__ = [
     "CorpusResult",
     "CorpusSummary",
     "DedupeError",
+    "Deduplicated",
     "Extractor",
     "HtmlCleanResult",
     "IndexCleanResult",
@@ -116,6 +121,8 @@ __all__ = [
     "clean",
     "clean_html",
     "dedupe_corpus",
+    "dedupe_dataset",
+    "dedupe_frame",
     "open_source",
     "signatures",
     "write_corpus",

@@ -32,6 +32,7 @@ from dedupe.cli.common import OneLineError
 from dedupe.core.candidates import BandChoice
 from dedupe.corpus.boilerplate import BoilerplateOptions
 from dedupe.corpus.executors import Executor
+from dedupe.corpus.incremental import AgainstIndex
 from dedupe.corpus.near_duplicates import NearDupOptions
 from dedupe.corpus.pipeline import (
     CorpusOptions,
@@ -41,7 +42,7 @@ from dedupe.corpus.pipeline import (
 )
 from dedupe.errors import DedupeError, OptionsError
 from dedupe.io.sinks import is_url
-from dedupe.io.sources import open_source
+from dedupe.io.sources import InputFormat, open_source
 from dedupe.params import (
     CHUNK_SIZE,
     CORPUS_MIN_DOCS,
@@ -76,6 +77,10 @@ def _size(n: int) -> str:
     return f"{n} B"  # pragma: no cover
 
 
+def _kinds(counts: dict[str, int]) -> str:
+    return ", ".join(f"{kind} {count:,}" for kind, count in counts.items())
+
+
 def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
     table = Table(title=f"dedupe corpus -> {out_dir}", show_header=False)
     table.add_column("what")
@@ -85,6 +90,19 @@ def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
         ("documents in", f"{summary.documents_in:,}"),
         ("documents out", f"{summary.documents_out:,}"),
         ("bad records skipped", f"{summary.bad_records:,}"),
+        *(
+            [("records not documents (WARC)", _kinds(summary.skipped_records))]
+            if summary.skipped_records
+            else []
+        ),
+        *(
+            [
+                ("near-duplicates of indexed documents", f"{summary.indexed_duplicates:,}"),
+                ("added to the index", f"{summary.added_to_index:,}"),
+            ]
+            if summary.indexed_duplicates or summary.added_to_index
+            else []
+        ),
         ("clusters (2+ documents)", f"{summary.clusters:,}"),
         ("near-duplicates dropped", f"{summary.duplicates:,}"),
         ("candidate pairs / verified", f"{summary.candidate_pairs:,} / {summary.verified_pairs:,}"),
@@ -273,6 +291,26 @@ def cluster_executor(
     help="Similarity (word triples) at which repeated variants of a paragraph are "
     "counted together; 0 counts exact repeats only.",
 )
+@click.option(
+    "--jsonl",
+    "as_jsonl",
+    is_flag=True,
+    help="WARC/WET input: write the kept records as JSON Lines (id, url, WARC "
+    "headers, cleaned text) instead of copying the WARC records.",
+)
+@click.option(
+    "--against",
+    metavar="INDEX",
+    default=None,
+    help="Drop documents that near-duplicate one in this index (a path or "
+    "redis:// URL); they are listed in indexed.jsonl.",
+)
+@click.option(
+    "--add",
+    "add_to_index",
+    is_flag=True,
+    help="With --against: add the kept documents to the index (created if missing).",
+)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output directory.")
 @click.option("-q", "--quiet", is_flag=True, help="No band choice, progress or summary on stderr.")
 def corpus(
@@ -298,6 +336,9 @@ def corpus(
     boilerplate_min_docs: int,
     boilerplate_min_share: float,
     boilerplate_near: float,
+    as_jsonl: bool,
+    against: str | None,
+    add_to_index: bool,
     overwrite: bool,
     quiet: bool,
 ) -> None:
@@ -305,8 +346,9 @@ def corpus(
     shared across a site's pages, clean repeats inside documents.
 
     INPUT: JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst; local, or URLs
-    such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files, or
-    one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
+    such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files,
+    WARC/WET files (.warc.gz, .wet.gz; kept records copied as they were, or
+    --jsonl), or one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
     the input's format), clusters.jsonl, boilerplate.jsonl and summary.json.
     """
     console = Console(stderr=True)
@@ -334,6 +376,10 @@ def corpus(
             on_error=OnError(on_error),
         )
         source = open_source(inputs, text_field=field, id_field=id_field)
+        output_format = InputFormat.JSONL if as_jsonl else None
+        if add_to_index and against is None:
+            raise click.UsageError("--add needs --against INDEX")
+        seen = AgainstIndex(against, add=add_to_index) if against is not None else None
         if not quiet and options.near_dups is not None:
             choice = format_band_choice(options.near_dups.band_choice())
             console.print(choice, highlight=False, soft_wrap=True)
@@ -347,10 +393,18 @@ def corpus(
                         overwrite=overwrite,
                         progress=progress,
                         executor=executor,
+                        output_format=output_format,
+                        against=seen,
                     )
             else:
                 summary = write_corpus(
-                    source, out, options=options, overwrite=overwrite, executor=executor
+                    source,
+                    out,
+                    options=options,
+                    overwrite=overwrite,
+                    executor=executor,
+                    output_format=output_format,
+                    against=seen,
                 )
     except DedupeError as exc:
         raise OneLineError(str(exc)) from None

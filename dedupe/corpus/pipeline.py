@@ -37,7 +37,7 @@ import time
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TypeVar, runtime_checkable
@@ -70,6 +70,7 @@ from dedupe.corpus.boilerplate import (
 from dedupe.corpus.clusters import Clusters, resolve_clusters
 from dedupe.corpus.engines import NearDupEngine, NearDupJob
 from dedupe.corpus.executors import Executor, ProcessExecutor, make_executor
+from dedupe.corpus.incremental import AgainstIndex, add_kept, screen
 from dedupe.corpus.near_duplicates import (
     BandStore,
     ChunkBands,
@@ -86,15 +87,18 @@ from dedupe.corpus.near_duplicates import (
 from dedupe.corpus.workdirs import fresh_dir, remove_stale_outputs, temp_dir
 from dedupe.errors import InputError, OptionsError, OutputError
 from dedupe.io.records import comparable, json_line
-from dedupe.io.sinks import JsonlWriter, RemoteDir, is_url, open_writer, render_line
+from dedupe.io.sinks import JsonlWriter, RemoteDir, WarcWriter, is_url, open_writer, render_line
 from dedupe.io.sources import (
     BadRecord,
+    InputFormat,
     LinePartition,
     LineRange,
     Partition,
     Record,
     RecordsSource,
+    SkipsRecords,
     Source,
+    SpanPartition,
     records_of,
 )
 from dedupe.params import CHUNK_SIZE
@@ -215,6 +219,12 @@ class CorpusSummary:
     timings: dict[str, float]
     peak_memory: int
     peak_worker_memory: int
+    skipped_records: dict[str, int] = field(default_factory=dict)
+    """Input records that are not documents, by kind (WARC ``request``,
+    ``warcinfo``, ``response (not HTML)``...)."""
+    indexed_duplicates: int = 0
+    """Documents dropped as near-duplicates of indexed ones (``against``)."""
+    added_to_index: int = 0
 
     def to_json(self) -> dict[str, Any]:
         out = asdict(self)
@@ -287,6 +297,7 @@ class ReadResult:
     keep_values: npt.NDArray[np.float64]
     id_hashes: npt.NDArray[np.uint64]
     bad: tuple[str, ...]
+    skipped: tuple[tuple[str, int], ...] = ()
 
 
 def read_chunk(task: ReadTask) -> ReadResult:
@@ -327,6 +338,7 @@ def read_chunk(task: ReadTask) -> ReadResult:
             (_id_hash(r.id) for r in records), dtype=np.uint64, count=len(records)
         ),
         bad=tuple(bad),
+        skipped=task.partition.skipped if isinstance(task.partition, SkipsRecords) else (),
     )
 
 
@@ -512,6 +524,7 @@ class _Documents:
     site_numbers: dict[str, int] = field(default_factory=dict)
     bad: int = 0
     bad_examples: list[str] = field(default_factory=list)
+    skipped: dict[str, int] = field(default_factory=dict)
 
     def site(self, name: str) -> int:
         number = self.site_numbers.get(name)
@@ -528,6 +541,8 @@ class _Documents:
             self.bad += 1
             if len(self.bad_examples) < _MAX_EXAMPLES:
                 self.bad_examples.append(message)
+        for kind, count in result.skipped:
+            self.skipped[kind] = self.skipped.get(kind, 0) + count
         self.lengths.extend(result.lengths.tolist())
         self.sites.extend(self.site(name) for name in result.sites)
         self.keep_values.extend(result.keep_values.tolist())
@@ -931,9 +946,9 @@ class CorpusResult:
         out = 0
         run: tuple[int, Path, int, int] | None = None
         for numbers, partition in self._docs.selected(self._partitions(), kept):
-            if not isinstance(partition, LineRange) or not isinstance(partition.path, Path):
+            if not isinstance(partition, SpanPartition) or not isinstance(partition.path, Path):
                 raise TypeError("kept_runs needs ranges of local files (see copies_lines)")
-            for _, start, end in partition.spans():
+            for _, start, end in partition.byte_spans():
                 if run is not None and run[1] == partition.path and run[3] == start:
                     run = (run[0], run[1], run[2], end)
                     continue
@@ -991,6 +1006,7 @@ class CorpusResult:
             timings=dict(self._timings),
             peak_memory=own,
             peak_worker_memory=workers,
+            skipped_records=dict(sorted(self._docs.skipped.items())),
         )
         self.close()
 
@@ -1113,6 +1129,8 @@ def write_corpus(
     overwrite: bool = False,
     progress: Progress | None = None,
     executor: Executor | None = None,
+    output_format: InputFormat | None = None,
+    against: AgainstIndex | None = None,
 ) -> CorpusSummary:
     """Deduplicate ``source`` into ``out_dir``: ``corpus/`` (the kept records
     in the input's format), ``clusters.jsonl``, ``boilerplate.jsonl`` and
@@ -1123,6 +1141,17 @@ def write_corpus(
     ``out_dir`` (and an existing one, with ``overwrite``, stays as it was).
     An fsspec URL (``s3://bucket/out``) is written locally first (under the
     options' ``tmp_dir``) and uploaded at the end (:class:`RemoteDir`).
+
+    WARC/WET input is written as WARC: each kept record copied byte for
+    byte, so boilerplate and repeats are not cut (those stages are turned
+    off); ``output_format=InputFormat.JSONL`` writes the kept records as JSON
+    Lines instead (id, url, WARC headers, text), cleaned.
+
+    ``against``: first drop the documents that near-duplicate one in an
+    index (listed in ``indexed.jsonl`` with the indexed id), and with
+    ``against.add`` add the kept documents to it (original text) before the
+    output is renamed into place; an add that fails leaves the documents
+    added so far in the index and no output.
 
     Raises :class:`OutputError` when ``out_dir`` (symbolic links resolved) is
     an input, holds one or lies inside one.
@@ -1135,11 +1164,22 @@ def write_corpus(
         with temp_dir("output", tmp_dir) as staging:
             local = Path(staging) / "out"
             summary = write_corpus(
-                source, local, options=options, progress=progress, executor=executor
+                source,
+                local,
+                options=options,
+                progress=progress,
+                executor=executor,
+                output_format=output_format,
+                against=against,
             )
             remote.upload(local, overwrite=overwrite)
         return summary
+    if output_format not in {None, source.format} and source.format is not InputFormat.WARC:
+        raise OptionsError("only WARC/WET input can be written as JSON Lines")
     out_dir = Path(out_dir)
+    if source.format is InputFormat.WARC and output_format is not InputFormat.JSONL:
+        # Kept records are copied as they were: nothing would be cut.
+        options = replace(options or CorpusOptions(), boilerplate=None, clean=None)
     _check_apart(source, out_dir)
     if out_dir.exists() and not overwrite:
         raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
@@ -1153,13 +1193,21 @@ def write_corpus(
         partial = fresh_dir(parent, out_dir.name, "partial")
     except OSError as exc:
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
+    index = None
     try:
-        with dedupe_corpus(source, options=options, progress=progress, executor=executor) as result:
+        run = options or CorpusOptions()
+        index = against.open(run.near_dups) if against is not None else None
+        screened = screen(source, index, size=run.chunk_size) if index is not None else None
+        run_source = screened.source if screened is not None else source
+        with dedupe_corpus(run_source, options=run, progress=progress, executor=executor) as result:
             corpus_dir = partial / "corpus"
             corpus_dir.mkdir()
-            writer = open_writer(source, corpus_dir)
+            writer = open_writer(source, corpus_dir, output_format=output_format)
             try:
-                if isinstance(writer, JsonlWriter) and result.copies_lines():
+                if isinstance(writer, WarcWriter):
+                    for number, path, start, end in result.kept_runs():
+                        writer.copy(number, path, start, end)
+                elif isinstance(writer, JsonlWriter) and result.copies_lines():
                     for number, path, start, end in result.kept_runs():
                         writer.copy_lines(number, path, start, end)
                 elif isinstance(writer, JsonlWriter):
@@ -1173,6 +1221,14 @@ def write_corpus(
             _write_jsonl(partial / "clusters.jsonl", (asdict(m) for m in result.cluster_members()))
             _write_jsonl(partial / "boilerplate.jsonl", (asdict(b) for b in result.boilerplate))
             summary = result.summary
+            dropped = result.clusters.dropped
+        if screened is not None and index is not None and against is not None:
+            rows = (asdict(d) for d in screened.duplicates)
+            _write_jsonl(partial / "indexed.jsonl", rows)
+            added = add_kept(run_source, dropped, index, size=run.chunk_size) if against.add else 0
+            summary = replace(
+                summary, indexed_duplicates=len(screened.duplicates), added_to_index=added
+            )
         (partial / "summary.json").write_text(
             json_line(summary.to_json(), indent=2), encoding="utf-8"
         )
@@ -1186,4 +1242,7 @@ def write_corpus(
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        if index is not None:
+            index.close()
     return summary

@@ -2,7 +2,8 @@
 
 JSON Lines records are written back unchanged but for the cleaned text field
 (same file names, same compression); ``.txt`` files keep their relative paths
-and every kept byte; Parquet files keep their schema.
+and every kept byte; Parquet files keep their schema; WARC/WET records are
+copied byte for byte (each its own gzip member), or written as JSON Lines.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from io import BufferedReader, BufferedWriter
 from pathlib import Path
 from typing import Any, Protocol
 
-from dedupe.errors import OutputError
+from dedupe.errors import OptionsError, OutputError
 from dedupe.io.records import json_line, replace_field
 from dedupe.io.sources import InputFormat, Record, Source, parquet_module
 
@@ -126,6 +127,32 @@ def _copy_range(src: int, dst: int, start: int, end: int) -> None:
         offset += len(chunk)
 
 
+class WarcWriter:
+    """One output file per input WARC/WET file: the kept records' bytes as
+    they were in the input (whole gzip members, or plain records)."""
+
+    def __init__(self, out_dir: Path, names: tuple[str, ...]) -> None:
+        self._files = [(out_dir / name).open("xb") for name in names]
+        self._inputs: dict[Path, BufferedReader] = {}
+
+    def copy(self, source: int, path: Path, start: int, end: int) -> None:
+        """Bytes ``start`` to ``end`` of ``path`` (whole records) as they are."""
+        out = self._files[source]
+        if path not in self._inputs:
+            self._inputs[path] = path.open("rb")
+        out.flush()
+        _copy_range(self._inputs[path].fileno(), out.fileno(), start, end)
+
+    def write(self, record: Record, text: str) -> None:
+        raise TypeError("WARC records are copied (copy), not rendered from text")
+
+    def close(self) -> None:
+        for file in self._files:
+            file.close()
+        for source in self._inputs.values():
+            source.close()
+
+
 class TextDirWriter:
     """Each kept document at its relative path, bytes as cleaned."""
 
@@ -180,9 +207,23 @@ class ParquetWriter:
             writer.close()
 
 
-def open_writer(source: Source, out_dir: Path) -> CorpusWriter:
-    """A writer for ``source``'s format under ``out_dir`` (which must exist)."""
+def open_writer(
+    source: Source, out_dir: Path, *, output_format: InputFormat | None = None
+) -> CorpusWriter:
+    """A writer for ``source``'s format under ``out_dir`` (which must exist);
+    ``output_format``: ``InputFormat.JSONL`` writes WARC input as JSON Lines
+    (``None``: the input's format)."""
     try:
+        if source.format is InputFormat.WARC:
+            from dedupe.io.warc import WarcSource
+
+            if not isinstance(source, WarcSource):
+                raise TypeError("a WARC source must be a WarcSource")
+            if output_format is InputFormat.JSONL:
+                return JsonlWriter(out_dir, source.jsonl_names, source.text_field)
+            return WarcWriter(out_dir, source.names)
+        if output_format not in {None, source.format}:
+            raise OptionsError("only WARC/WET input can be written as JSON Lines")
         if source.format is InputFormat.TEXT_DIR:
             return TextDirWriter(out_dir)
         if source.format is InputFormat.PARQUET:

@@ -42,12 +42,14 @@ _NOT_UTF8: Any = object()
 class InputFormat(str, Enum):
     """``JSONL``: JSON Lines files, optionally gzip (``.gz``) or zstd (``.zst``)
     compressed; ``TEXT_DIR``: a directory of ``.txt`` files; ``PARQUET``:
-    Parquet files; ``RECORDS``: mappings passed by a library caller."""
+    Parquet files; ``RECORDS``: mappings passed by a library caller;
+    ``WARC``: WARC/WET files (:mod:`dedupe.io.warc`)."""
 
     JSONL = "jsonl"
     TEXT_DIR = "txt"
     PARQUET = "parquet"
     RECORDS = "records"
+    WARC = "warc"
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,6 +407,31 @@ class Partition(Protocol):
 
 
 @runtime_checkable
+class SpanPartition(Protocol):
+    """A partition whose records are byte ranges of one file, which an
+    output can copy as they are."""
+
+    @property
+    def source(self) -> int: ...
+
+    @property
+    def path(self) -> Path | Url: ...
+
+    def byte_spans(self) -> Iterator[tuple[int, int, int]]:
+        """``(position, start, end)`` of each wanted record, in file offsets."""
+        ...
+
+
+@runtime_checkable
+class SkipsRecords(Protocol):
+    """A partition that met records which are not documents (WARC
+    ``request``, ``metadata``...): how many of each kind."""
+
+    @property
+    def skipped(self) -> tuple[tuple[str, int], ...]: ...
+
+
+@runtime_checkable
 class LinePartition(Protocol):
     """A partition of JSON Lines that also gives its lines as read (the
     terminator included), unparsed."""
@@ -451,6 +478,9 @@ class LineRange:
         for position in positions:
             first = ends[position - 1] if position else 0
             yield position, self.start + first, self.start + ends[position]
+
+    def byte_spans(self) -> Iterator[tuple[int, int, int]]:
+        return self.spans()
 
     def raw_lines(self) -> Iterator[tuple[int, bytes]]:
         """``(position, line)`` of the wanted lines, terminator included."""
@@ -862,13 +892,25 @@ def parquet_module() -> Any:
     return pq
 
 
+WARC_SUFFIXES = (".warc", ".wet")
+
+
+def is_warc(name: str) -> bool:
+    """Whether a file name says WARC or WET (``.warc``, ``.wet``, either with ``.gz``)."""
+    return name.lower().removesuffix(".gz").endswith(WARC_SUFFIXES)
+
+
 def _kind(path: Path | Url) -> InputFormat:
     if isinstance(path, Url):
         if path.name.lower().endswith(".parquet"):
             raise OptionsError(f"{path}: Parquet inputs must be local files")
+        if is_warc(path.name):
+            raise OptionsError(f"{path}: WARC/WET inputs must be local files")
         return InputFormat.JSONL
     if path.is_dir():
         return InputFormat.TEXT_DIR
+    if is_warc(path.name):
+        return InputFormat.WARC
     suffixes = [s.lower() for s in path.suffixes]
     if suffixes and suffixes[-1] == ".parquet":
         return InputFormat.PARQUET
@@ -884,7 +926,9 @@ def open_source(
     """The source for input paths: one directory of ``.txt`` files, or JSON
     Lines files (``.gz``/``.zst`` compressed by suffix; local, or URLs such
     as ``s3://bucket/part-0.jsonl.gz`` read through fsspec), or ``.parquet``
-    files. Formats cannot be mixed in one run."""
+    files, or local WARC/WET files (``.warc``, ``.wet``, with ``.gz``; the
+    id is each record's target URI, so ``id_field`` must be ``None``).
+    Formats cannot be mixed in one run."""
     if not paths:
         raise OptionsError("no input given")
     resolved = tuple(Url(p) if isinstance(p, str) and "://" in p else Path(p) for p in paths)
@@ -906,7 +950,9 @@ def open_source(
                 raise InputError(f"{path}: the same file as {same}, given twice")
     kinds = {_kind(p) for p in resolved}
     if len(kinds) > 1:
-        raise OptionsError("inputs mix formats (JSON Lines, Parquet, directories); give one kind")
+        raise OptionsError(
+            "inputs mix formats (JSON Lines, Parquet, WARC, directories); give one kind"
+        )
     kind = kinds.pop()
     local = tuple(p for p in resolved if isinstance(p, Path))
     if kind is InputFormat.TEXT_DIR:
@@ -916,6 +962,13 @@ def open_source(
     if kind is InputFormat.PARQUET:
         parquet_module()
         return ParquetSource(local, text_field=text_field, id_field=id_field)
+    if kind is InputFormat.WARC:
+        from dedupe.io.warc import WarcSource, fastwarc_module
+
+        if id_field is not None:
+            raise OptionsError("WARC/WET records take their target URI as the id; drop --id-field")
+        fastwarc_module()
+        return WarcSource(local, text_field=text_field)
     return JsonlSource(resolved, text_field=text_field, id_field=id_field)
 
 
