@@ -89,6 +89,12 @@ def _encode_report(text: str) -> bytes:
     return text.encode("utf-8", errors="backslashreplace")
 
 
+def report_on_stdout(kind: str | None, *, report_file: Path | None) -> bool:
+    """Whether the report goes to stdout, in place of the cleaned text: a diff
+    with no ``--report-file``, made to be piped to ``patch -p1``."""
+    return kind == "diff" and report_file is None
+
+
 class Report:
     """Renders each result as it arrives and counts the changed ones.
 
@@ -177,13 +183,14 @@ def _check_usage(
     errors: DecodeErrors,
     quiet: bool,
     report_file: Path | None,
+    report_on_stdout: bool,
 ) -> None:
     targets = [output is not None, output_dir is not None, in_place]
     if sum(targets) > 1:
         raise click.UsageError("use only one of -o, --output-dir and --in-place")
     if check and any(targets):
         raise click.UsageError("--check writes nothing; drop -o, --output-dir and --in-place")
-    if len(sources) > 1 and not (check or output_dir or in_place):
+    if len(sources) > 1 and not (check or output_dir or in_place or report_on_stdout):
         raise click.UsageError("several files need --output-dir or --in-place")
     if sources.count(STDIN) > 1:
         raise click.UsageError("stdin ('-') can be read only once")
@@ -325,7 +332,7 @@ def _destination(
 @click.option(
     "--report-file",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stderr.",
+    help="Write the report here instead of stderr (a diff: instead of stdout).",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No report.")
 @click.option(
@@ -438,7 +445,9 @@ def clean(
     """Remove repeated and near-repeated paragraphs from each FILE ('-' or none: stdin).
 
     The cleaned text goes to stdout (one input), -o, --output-dir or back into
-    the file (--in-place); the report goes to stderr. An input that cannot be
+    the file (--in-place); the report goes to stderr. A diff report
+    (--report diff) goes to stdout instead of the cleaned text, for patch -p1;
+    write the text with -o, --output-dir or --in-place. An input that cannot be
     read or written gets one error line and the others are still cleaned.
     Exit status: 0 done, 1 --check found something to remove, 2 bad usage or
     an input that failed, 130 interrupted (Ctrl-C).
@@ -447,6 +456,12 @@ def clean(
         raise click.UsageError("no input: name a FILE, or pipe text in ('-' reads the terminal)")
     sources = list(files) or [STDIN]
     decode_errors = DecodeErrors(errors)
+    kind = None if quiet else report_kind
+    on_stdout = report_on_stdout(kind, report_file=report_file)
+    if on_stdout and output == STDIN:
+        raise click.UsageError(
+            f"-o - and the {kind} report would both go to stdout: give --report-file"
+        )
     _check_usage(
         sources,
         output=output,
@@ -460,6 +475,7 @@ def clean(
         errors=decode_errors,
         quiet=quiet,
         report_file=report_file,
+        report_on_stdout=on_stdout,
     )
     check_clean_usage(sources, html=html, in_place=in_place, index_url=index_url, site=site)
     if not check:
@@ -492,10 +508,10 @@ def clean(
         cleaner = boilerplate_cleaner(cleaner, index_url=index_url, site=site, explain=explain)
     stdout = sys.stdout.buffer
     report = Report(
-        None if quiet else report_kind,
+        kind,
         check=check,
         path=report_file,
-        stream=sys.stderr.buffer,
+        stream=stdout if on_stdout else sys.stderr.buffer,
     )
     if output_dir is not None and not check:
         try:
@@ -521,7 +537,7 @@ def clean(
                     in_place=in_place,
                     backup=backup,
                     overwrite_backup=overwrite_backup,
-                    stdout=stdout,
+                    stdout=None if on_stdout else stdout,
                 )
             except (InputError, OutputError) as exc:
                 # One line, as for any error, and on to the next input.
@@ -548,22 +564,25 @@ def _clean_file(
     in_place: bool,
     backup: str | None,
     overwrite_backup: bool,
-    stdout: BinaryIO,
+    stdout: BinaryIO | None,
 ) -> None:
-    """Clean one input, write it (``destination`` ``None``: stdout) and add it to
-    the report; :class:`InputError`/:class:`OutputError` when it fails."""
+    """Clean one input, write it (``destination`` ``None``: ``stdout``, or nowhere
+    when ``stdout`` is ``None`` because the report has it) and add it to the
+    report; :class:`InputError`/:class:`OutputError` when it fails."""
     name, text = _read(source, read_options)
     if is_html(source, force=html):
         text = page_text(source, text, html=html)
         if not text.strip():
             raise InputError(f"{name}: no text found in the HTML; nothing written")
     cleaned, results = _clean_one(text, name, field=field, cleaner=cleaner)
+    if destination is None and stdout is None:
+        write = False
     if write and not (in_place and cleaned == text):
         data = _encode_text(cleaned, name)
-        if destination is None:
+        if stdout is not None and destination is None:
             stdout.write(data)
             stdout.flush()
-        else:
+        elif destination is not None:
             atomic_write(destination, data, backup_suffix=backup, overwrite_backup=overwrite_backup)
     # Reported once written, so a report never describes an output that failed.
     for result_name, result in results:
