@@ -29,6 +29,7 @@ from dedupe.core.verify import Method
 SCHEMA = "dedupe.clean/1"
 EXCERPT_CHARS = 64
 DIFF_CONTEXT_WORDS = 3
+DIFF_CONTEXT_LINES = 3
 
 # A run of report text and its rich style ("" for none).
 Piece = tuple[str, str]
@@ -229,25 +230,130 @@ def _split_lines(text: str) -> list[str]:
     return [line + "\n" for line in lines] + ([last] if last else [])
 
 
+def _kept_spans(result: CleanResult) -> list[tuple[int, int]] | None:
+    """The spans of the original that make up the cleaned text, in order, cut
+    as :func:`dedupe.core.paragraphs.join_kept` cuts them (each kept paragraph
+    with the separator after it; the text's own ending after the last one);
+    ``None`` if they do not give ``result.text``."""
+    original, paragraphs = result.original, result.paragraphs
+    gone = {r.paragraph.index for r in result.removed}
+    kept = [n for n, p in enumerate(paragraphs) if p.index not in gone]
+    spans: list[tuple[int, int]] = []
+    if kept:
+        spans.append((0, paragraphs[0].start))
+        for n in kept:
+            after = paragraphs[n + 1].start if n + 1 < len(paragraphs) else len(original)
+            spans.append((paragraphs[n].start, after))
+        if kept[-1] != len(paragraphs) - 1:
+            spans[-1] = (paragraphs[kept[-1]].start, paragraphs[kept[-1]].end)
+            spans.append((paragraphs[-1].end, len(original)))
+    if not gone:
+        spans = [(0, len(original))]
+    if "".join(original[a:b] for a, b in spans) != result.text:
+        return None
+    return spans
+
+
+# A diff operation as difflib names them: tag, then old and new line ranges.
+Opcode = tuple[str, int, int, int, int]
+
+
+def _line_opcodes(result: CleanResult, old: list[str], new: list[str]) -> list[Opcode]:
+    """Line operations from the original to the cleaned text that delete what
+    the removals cut: a line stays equal only where the cleaned text holds it
+    at the same place, so the copy that was removed is the one deleted even
+    when its twin reads the same."""
+    spans = _kept_spans(result)
+    if spans is None:
+        # Never expected; a diff that patch applies still beats none.
+        matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+        return [(t, i1, i2, j1, j2) for t, i1, i2, j1, j2 in matcher.get_opcodes()]
+    line_at: dict[int, int] = {}
+    offset = 0
+    for i, line in enumerate(old):
+        line_at[offset] = i
+        offset += len(line)
+    # Each cleaned-text offset maps into the original through its span.
+    starts: list[tuple[int, int, int]] = []  # (cleaned start, cleaned end, original start)
+    out = 0
+    for a, b in spans:
+        starts.append((out, out + b - a, a))
+        out += b - a
+    matches: list[tuple[int, int]] = []
+    out = 0
+    k = 0
+    for j, line in enumerate(new):
+        while starts[k][1] <= out:
+            k += 1
+        lo, _, origin = starts[k]
+        # Its start is the start of an original line of the same text: that
+        # line kept (its ending may come from the end of the text, after a cut tail).
+        at = line_at.get(origin + out - lo)
+        if at is not None and old[at] == line:
+            matches.append((at, j))
+        out += len(line)
+    ops: list[Opcode] = []
+    i = j = 0
+    for mi, mj in [*matches, (len(old), len(new))]:
+        if i < mi or j < mj:
+            tag = "replace" if i < mi and j < mj else "delete" if i < mi else "insert"
+            ops.append((tag, i, mi, j, mj))
+        if mi < len(old):
+            ops.append(("equal", mi, mi + 1, mj, mj + 1))
+        i, j = mi + 1, mj + 1
+    return ops
+
+
+def _hunks(ops: list[Opcode], context: int) -> list[list[Opcode]]:
+    """The changes in ``ops`` (whose equal operations are one line each) with
+    ``context`` equal lines around them, in hunks split where more than twice
+    that many equal lines lie between two changes, as diff(1) splits them."""
+    changed = [n for n, op in enumerate(ops) if op[0] != "equal"]
+    groups: list[list[int]] = []
+    for n in changed:
+        if groups and n - groups[-1][1] - 1 <= 2 * context:
+            groups[-1][1] = n
+        else:
+            groups.append([n, n])
+    return [ops[max(0, first - context) : last + context + 1] for first, last in groups]
+
+
+def _unified_range(start: int, stop: int) -> str:
+    length = stop - start
+    if length == 1:
+        return str(start + 1)
+    return f"{start if length == 0 else start + 1},{length}"
+
+
 def format_diff(result: CleanResult, source: str) -> str:
     """A unified diff from the original to the cleaned text, ``a/SOURCE`` to
     ``b/SOURCE``, that ``patch -p1`` applies; empty when nothing was removed.
 
-    CR characters stay part of their lines; a missing final newline is marked
+    The lines deleted are those of the removed paragraphs (the same line
+    numbers the other reports give), never an equal-looking twin. CR
+    characters stay part of their lines; a missing final newline is marked
     ``\\ No newline at end of file`` as diff(1) does.
     """
+    old, new = _split_lines(result.original), _split_lines(result.text)
+    hunks = _hunks(_line_opcodes(result, old, new), DIFF_CONTEXT_LINES)
+    if not hunks:
+        return ""
     # Like git, end a name that holds spaces with a tab, so patch reads all of it.
     end = "\t" if any(c.isspace() for c in source) else ""
-    out: list[str] = []
-    for line in difflib.unified_diff(
-        _split_lines(result.original),
-        _split_lines(result.text),
-        f"a/{source}{end}",
-        f"b/{source}{end}",
-    ):
-        out.append(line)
-        if not line.endswith("\n"):
-            out.append("\n\\ No newline at end of file\n")
+    out = [f"--- a/{source}{end}\n", f"+++ b/{source}{end}\n"]
+    for hunk in hunks:
+        i1, j1, i2, j2 = hunk[0][1], hunk[0][3], hunk[-1][2], hunk[-1][4]
+        out.append(f"@@ -{_unified_range(i1, i2)} +{_unified_range(j1, j2)} @@\n")
+        for tag, a1, a2, b1, b2 in hunk:
+            lines = (
+                [" " + line for line in old[a1:a2]]
+                if tag == "equal"
+                else ["-" + line for line in old[a1:a2]] + ["+" + line for line in new[b1:b2]]
+            )
+            for line in lines:
+                out.append(line)
+                if not line.endswith("\n"):
+                    out.append("\n\\ No newline at end of file\n")
     return "".join(out)
 
 
