@@ -89,3 +89,42 @@ def test_diff_and_text_both_on_stdout_is_refused() -> None:
     assert result.exit_code == 2
     assert result.stdout == ""
     assert re.search(r"both go to stdout: give --report-file", result.stderr)
+
+
+@pytest.mark.parametrize("kind", ["text", "json", "diff"])
+def test_report_file_dash_is_stdout(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kind: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("clean", "--report", kind, "--report-file", "-", SEED)
+    assert result.exit_code == 0
+    assert not (tmp_path / "-").exists()
+    assert result.stderr == ""
+    expected = {"text": "block 1: lines 13-23", "json": '"schema": "dedupe.clean/1"', "diff": "@@ "}
+    assert expected[kind] in result.stdout
+    # The report replaces the cleaned text on stdout (its first line is in no report).
+    assert EXPECTED.read_text(encoding="utf-8").splitlines()[0] not in result.stdout
+
+
+def test_report_file_dash_with_the_text_in_a_file(tmp_path: Path) -> None:
+    out = tmp_path / "clean.txt"
+    result = run("clean", "--report", "json", "--report-file", "-", SEED, "-o", out)
+    assert result.exit_code == 0
+    assert out.read_bytes() == EXPECTED.read_bytes()
+    assert result.stdout.startswith('{"schema": "dedupe.clean/1"')
+
+
+def test_report_file_dot_slash_dash_is_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = run("clean", "--report-file", "./-", SEED)
+    assert result.exit_code == 0
+    assert result.stdout_bytes == EXPECTED.read_bytes()
+    assert "block 1: lines 13-23" in (tmp_path / "-").read_text(encoding="utf-8")
+
+
+def test_report_file_dash_and_text_on_stdout_is_refused() -> None:
+    result = run("clean", "--report-file", "-", SEED, "-o", "-")
+    assert result.exit_code == 2
+    assert result.stdout == ""

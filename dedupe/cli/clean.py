@@ -89,10 +89,12 @@ def _encode_report(text: str) -> bytes:
     return text.encode("utf-8", errors="backslashreplace")
 
 
-def report_on_stdout(kind: str | None, *, report_file: Path | None) -> bool:
-    """Whether the report goes to stdout, in place of the cleaned text: a diff
-    with no ``--report-file``, made to be piped to ``patch -p1``."""
-    return kind == "diff" and report_file is None
+def report_on_stdout(kind: str | None, *, report_file: str | None) -> bool:
+    """Whether the report goes to stdout, in place of the cleaned text: with
+    ``--report-file -``, and a diff with no ``--report-file`` (for ``patch -p1``)."""
+    if kind is None:
+        return False
+    return report_file == STDIN or (kind == "diff" and report_file is None)
 
 
 class Report:
@@ -182,7 +184,7 @@ def _check_usage(
     field: str | None,
     errors: DecodeErrors,
     quiet: bool,
-    report_file: Path | None,
+    report_file: str | None,
     report_on_stdout: bool,
 ) -> None:
     targets = [output is not None, output_dir is not None, in_place]
@@ -331,8 +333,9 @@ def _destination(
 )
 @click.option(
     "--report-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stderr (a diff: instead of stdout).",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the report here instead of stderr (a diff: instead of stdout); "
+    "'-': stdout, in place of the cleaned text.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No report.")
 @click.option(
@@ -423,7 +426,7 @@ def clean(
     backup: str | None,
     overwrite_backup: bool,
     report_kind: str,
-    report_file: Path | None,
+    report_file: str | None,
     quiet: bool,
     check: bool,
     jsonl: bool,
@@ -446,8 +449,9 @@ def clean(
 
     The cleaned text goes to stdout (one input), -o, --output-dir or back into
     the file (--in-place); the report goes to stderr. A diff report
-    (--report diff) goes to stdout instead of the cleaned text, for patch -p1;
-    write the text with -o, --output-dir or --in-place. An input that cannot be
+    (--report diff) and --report-file - put the report on stdout instead of
+    the cleaned text (a diff pipes to patch -p1); write the text with -o,
+    --output-dir or --in-place. An input that cannot be
     read or written gets one error line and the others are still cleaned.
     Exit status: 0 done, 1 --check found something to remove, 2 bad usage or
     an input that failed, 130 interrupted (Ctrl-C).
@@ -458,6 +462,8 @@ def clean(
     decode_errors = DecodeErrors(errors)
     kind = None if quiet else report_kind
     on_stdout = report_on_stdout(kind, report_file=report_file)
+    # '-' is stdout, as for -o; './-' names a file.
+    report_path = None if report_file is None or report_file == STDIN else Path(report_file)
     if on_stdout and output == STDIN:
         raise click.UsageError(
             f"-o - and the {kind} report would both go to stdout: give --report-file"
@@ -486,7 +492,7 @@ def clean(
             in_place=in_place,
             backup=backup,
             overwrite_backup=overwrite_backup,
-            report_file=report_file,
+            report_file=report_path,
             html=html,
             errors=decode_errors,
         )
@@ -510,7 +516,7 @@ def clean(
     report = Report(
         kind,
         check=check,
-        path=report_file,
+        path=report_path,
         stream=stdout if on_stdout else sys.stderr.buffer,
     )
     if output_dir is not None and not check:
