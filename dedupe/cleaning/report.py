@@ -16,13 +16,16 @@ import difflib
 import html
 import io
 import json
+import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import fields
+from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Any
 
 from dedupe.cleaning.pipeline import CleanResult, KeptBecause, Removal, RepeatedBlock
+from dedupe.core.normalize import UNSPACED_RANGES
 from dedupe.core.paragraphs import Paragraph
 from dedupe.core.verify import Method
 
@@ -30,6 +33,10 @@ SCHEMA = "dedupe.clean/1"
 EXCERPT_CHARS = 64
 DIFF_CONTEXT_WORDS = 3
 DIFF_CONTEXT_LINES = 3
+
+_UNSPACED = "".join(f"\\U{lo:08x}-\\U{hi:08x}" for lo, hi in UNSPACED_RANGES)
+# A word, or one character of a script written without spaces (as keys are tokenised).
+_WORD = re.compile(f"[{_UNSPACED}]|[^\\s{_UNSPACED}]+")
 
 # A run of report text and its rich style ("" for none).
 Piece = tuple[str, str]
@@ -114,20 +121,69 @@ def _block_parts(block: RepeatedBlock, removals: Sequence[Removal]) -> tuple[str
     return where, verb, twins, detail
 
 
-def _shared(words: list[str], *, first: bool, last: bool) -> str:
+@dataclass(frozen=True, slots=True)
+class _Token:
+    """A word of a paragraph (a character in scripts written without spaces),
+    as word diffs compare and show it."""
+
+    text: str
+    """Printable, with invisible format characters (a BOM, a zero-width space) dropped."""
+    start: int
+    end: int
+    """Its span in the paragraph; a BOM or a soft hyphen may lie inside it."""
+    spaced: bool
+    """Whitespace comes before it."""
+
+
+def _is_invisible(c: str) -> bool:
+    return unicodedata.category(c) == "Cf"
+
+
+def _tokens(text: str) -> list[_Token]:
+    """The words of ``text``; a BOM or other format character alone is no word."""
+    # Control characters become spaces one for one, so spans stay those of ``text``.
+    printable = _printable(text)
+    out: list[_Token] = []
+    for m in _WORD.finditer(printable):
+        shown = "".join(c for c in m.group() if not _is_invisible(c))
+        if shown:
+            spaced = m.start() > 0 and printable[m.start() - 1].isspace()
+            out.append(_Token(shown, m.start(), m.end(), spaced))
+    return out
+
+
+def _joined(tokens: Sequence[_Token]) -> str:
+    return "".join((" " if t.spaced and n else "") + t.text for n, t in enumerate(tokens))
+
+
+def _shared(tokens: Sequence[_Token], *, first: bool, last: bool) -> str:
     """A run of words both texts share, cut to the few next to each change."""
-    head = [] if first else words[:DIFF_CONTEXT_WORDS]
-    tail = [] if last else words[-DIFF_CONTEXT_WORDS:]
-    if len(words) - len(head) - len(tail) <= 1:
-        return " ".join(words)
-    return " ".join([*head, "\u2026", *tail])
+    head = [] if first else list(tokens[:DIFF_CONTEXT_WORDS])
+    tail = [] if last else list(tokens[-DIFF_CONTEXT_WORDS:])
+    if len(tokens) - len(head) - len(tail) <= 1:
+        return _joined(tokens)
+    return f"{_joined(head)} \u2026 {_joined(tail)}".strip()
 
 
-def _word_diff(kept: str, removed: str) -> list[Piece]:
-    """Words only in ``kept`` as ``[-...-]``, words only in ``removed`` as
-    ``{+...+}``, between shortened runs of shared words; empty if the words agree."""
-    a, b = _printable(kept).split(), _printable(removed).split()
-    ops = difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
+def _twin_tokens(twins: Iterable[str]) -> list[_Token]:
+    """The words of several twins, one after the other, as one text."""
+    out: list[_Token] = []
+    for text in twins:
+        tokens = _tokens(text)
+        if out and tokens:
+            tokens[0] = replace(tokens[0], spaced=True)
+        out += tokens
+    return out
+
+
+def _word_diff(kept: Sequence[str], removed: str) -> list[Piece]:
+    """Words only in the ``kept`` twin(s) as ``[-...-]``, words only in
+    ``removed`` as ``{+...+}``, between shortened runs of shared words; empty
+    if the words agree. Format characters such as a BOM are no words."""
+    a, b = _twin_tokens(kept), _tokens(removed)
+    ops = difflib.SequenceMatcher(
+        None, [t.text for t in a], [t.text for t in b], autojunk=False
+    ).get_opcodes()
     if all(tag == "equal" for tag, *_ in ops):
         return []
     pieces: list[Piece] = []
@@ -136,9 +192,9 @@ def _word_diff(kept: str, removed: str) -> list[Piece]:
             shared = _shared(a[i1:i2], first=n == 0, last=n == len(ops) - 1)
             pieces.append((shared + " ", ""))
         if tag in ("delete", "replace"):
-            pieces.append((f"[-{' '.join(a[i1:i2])}-] ", "bold red"))
+            pieces.append((f"[-{_joined(a[i1:i2])}-] ", "bold red"))
         if tag in ("insert", "replace"):
-            pieces.append((f"{{+{' '.join(b[j1:j2])}+}} ", "bold green"))
+            pieces.append((f"{{+{_joined(b[j1:j2])}+}} ", "bold green"))
     text, style = pieces[-1]
     pieces[-1] = (text.rstrip(), style)
     return pieces
@@ -148,7 +204,7 @@ def _near_diff(r: Removal) -> list[Piece]:
     """The word diff of a near-duplicate against its twin(s); empty for other methods."""
     if r.method is not Method.NEAR:
         return []
-    return _word_diff(" ".join(t.text for t in r.twins), r.paragraph.text)
+    return _word_diff([t.text for t in r.twins], r.paragraph.text)
 
 
 def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
