@@ -215,7 +215,12 @@ def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
         r.paragraph.index: (_paragraph_label(r.paragraph), _twins_label(r.twins), _method_label(r))
         for r in result.removed
     }
-    widths = [max(len(row[k]) for row in rows.values()) for k in range(3)]
+    # Boilerplate rows have no twin or method column: they do not widen those.
+    in_blocks = [rows[r.paragraph.index] for r in result.removed if r.block]
+    widths = [
+        max(len(row[0]) for row in rows.values()),
+        *(max((len(row[k]) for row in in_blocks), default=0) for k in (1, 2)),
+    ]
     pieces: list[Piece] = [(f"{source}\n", "bold")]
     by_block = _block_removals(result)
     for block in result.blocks:
@@ -250,7 +255,7 @@ def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
     for r in boilerplate:
         pieces += [
             (f"  {rows[r.paragraph.index][0]:<{widths[0]}}", "red"),
-            (f"  on {r.similarity:.0%} of the site's documents  ", "yellow"),
+            (f"  on {r.similarity:>4.0%} of the site's documents  ", "yellow"),
             (_excerpt(r.paragraph.text), "dim"),
             ("\n", ""),
         ]

@@ -25,7 +25,7 @@ from dedupe.cleaning.report import format_diff, format_html, format_json, format
 from dedupe.cli.common import is_html, page_text
 from dedupe.core.paragraphs import ParagraphMode
 from dedupe.errors import InputError, OutputError
-from dedupe.index import IndexCleanResult, NearDuplicateIndex
+from dedupe.index import NearDuplicateIndex
 from dedupe.io.files import (
     DEFAULT_MAX_BYTES,
     DecodeErrors,
@@ -55,30 +55,17 @@ def check_clean_usage(
         raise click.UsageError("--index and --site go together: the boilerplate of one site")
 
 
-def format_boilerplate(result: IndexCleanResult) -> str:
-    """One line per paragraph cut as the site's boilerplate, with its evidence."""
-    return "".join(
-        f"boilerplate of {result.site}: line {b.paragraph.line_start} "
-        f"(in {b.documents} of {b.site_documents} indexed documents): "
-        f"{b.paragraph.text[:60]!r}\n"
-        for b in result.boilerplate
-    )
-
-
 def boilerplate_cleaner(
-    cleaner: Callable[[str], CleanResult], *, index_url: str, site: str, explain: bool
+    cleaner: Callable[[str], CleanResult], *, index_url: str, site: str
 ) -> Callable[[str], CleanResult]:
     """``cleaner`` followed by the removal of the boilerplate that the index at
-    ``index_url`` has learned for ``site``; with ``explain``, each boilerplate
-    paragraph is named on stderr. The index closes with the click context."""
+    ``index_url`` has learned for ``site`` (the report lists each cut once, as
+    site boilerplate). The index closes with the click context."""
     opened = NearDuplicateIndex.existing(index_url)
     click.get_current_context().call_on_close(opened.close)
 
     def clean(text: str) -> CleanResult:
-        result = opened.remove_boilerplate(cleaner(text), site=site)
-        if explain and result.boilerplate:
-            click.echo(format_boilerplate(result), nl=False, err=True)
-        return result.as_clean_result()
+        return opened.remove_boilerplate(cleaner(text), site=site).as_clean_result()
 
     return clean
 
@@ -510,8 +497,7 @@ def clean(
         seed=seed,
     )
     if index_url is not None and site is not None:
-        explain = not quiet and report_kind == "text"
-        cleaner = boilerplate_cleaner(cleaner, index_url=index_url, site=site, explain=explain)
+        cleaner = boilerplate_cleaner(cleaner, index_url=index_url, site=site)
     stdout = sys.stdout.buffer
     report = Report(
         kind,
