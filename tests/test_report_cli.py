@@ -128,3 +128,57 @@ def test_report_file_dash_and_text_on_stdout_is_refused() -> None:
     result = run("clean", "--report-file", "-", SEED, "-o", "-")
     assert result.exit_code == 2
     assert result.stdout == ""
+
+
+def test_html_without_report_file_goes_to_stdout_when_redirected() -> None:
+    result = run("clean", "--report", "html", SEED)
+    assert result.exit_code == 0
+    assert result.stdout.startswith("<!DOCTYPE html>")
+    assert result.stdout.count("<!DOCTYPE html>") == 1
+    assert result.stderr == ""
+    # The page alone: the cleaned text is not written after it.
+    assert result.stdout.endswith("</html>\n")
+
+
+def on_a_terminal(*args: str) -> tuple[int, bytes, bytes]:
+    """Run ``dedupe`` with its stdout on a new pseudo-terminal: the exit
+    status, what the terminal got, and stderr."""
+    pty = pytest.importorskip("pty")
+    master, slave = pty.openpty()
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dedupe", *args],
+            stdin=subprocess.DEVNULL,
+            stdout=slave,
+            stderr=subprocess.PIPE,
+        )
+        os.close(slave)
+        shown = b""
+        while True:
+            try:
+                chunk = os.read(master, 65536)
+            except OSError:  # EIO: the other end is closed
+                break
+            if not chunk:
+                break
+            shown += chunk
+        _, err = process.communicate(timeout=120)
+    finally:
+        os.close(master)
+    return process.returncode, shown, err
+
+
+def test_html_is_not_dumped_onto_a_terminal() -> None:
+    status, shown, err = on_a_terminal("clean", "--report", "html", str(SEED))
+    assert status == 2
+    assert shown == b""
+    lines = err.decode().splitlines()
+    assert len(lines) == 1, err
+    assert "--report-file" in lines[0]
+
+
+def test_cleaned_text_still_goes_to_a_terminal() -> None:
+    # The control case: the same terminal gets the cleaned text without --report html.
+    status, shown, _ = on_a_terminal("clean", "--quiet", str(SEED))
+    assert status == 0
+    assert shown.replace(b"\r\n", b"\n") == EXPECTED.read_bytes()

@@ -78,10 +78,11 @@ def _encode_report(text: str) -> bytes:
 
 def report_on_stdout(kind: str | None, *, report_file: str | None) -> bool:
     """Whether the report goes to stdout, in place of the cleaned text: with
-    ``--report-file -``, and a diff with no ``--report-file`` (for ``patch -p1``)."""
+    ``--report-file -``, and a diff (for ``patch -p1``) or an HTML page with no
+    ``--report-file``."""
     if kind is None:
         return False
-    return report_file == STDIN or (kind == "diff" and report_file is None)
+    return report_file == STDIN or (kind in ("diff", "html") and report_file is None)
 
 
 class Report:
@@ -321,8 +322,8 @@ def _destination(
 @click.option(
     "--report-file",
     type=click.Path(dir_okay=False, allow_dash=True),
-    help="Write the report here instead of stderr (a diff: instead of stdout); "
-    "'-': stdout, in place of the cleaned text.",
+    help="Write the report here instead of stderr (a diff or a page: instead of "
+    "stdout); '-': stdout, in place of the cleaned text.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No report.")
 @click.option(
@@ -435,10 +436,11 @@ def clean(
     """Remove repeated and near-repeated paragraphs from each FILE ('-' or none: stdin).
 
     The cleaned text goes to stdout (one input), -o, --output-dir or back into
-    the file (--in-place); the report goes to stderr. A diff report
-    (--report diff) and --report-file - put the report on stdout instead of
-    the cleaned text (a diff pipes to patch -p1); write the text with -o,
-    --output-dir or --in-place. An input that cannot be
+    the file (--in-place); the report goes to stderr. A diff or an HTML page
+    with no --report-file, and any report with --report-file -, go to stdout
+    instead of the cleaned text (a diff pipes to patch -p1; a page is not
+    written onto a terminal); write the text with -o, --output-dir or
+    --in-place. An input that cannot be
     read or written gets one error line and the others are still cleaned.
     Exit status: 0 done, 1 --check found something to remove, 2 bad usage or
     an input that failed, 130 interrupted (Ctrl-C).
@@ -454,6 +456,10 @@ def clean(
     if on_stdout and output == STDIN:
         raise click.UsageError(
             f"-o - and the {kind} report would both go to stdout: give --report-file"
+        )
+    if kind == "html" and report_file is None and sys.stdout.isatty():
+        raise click.UsageError(
+            "--report html writes a page: give --report-file report.html, or redirect stdout"
         )
     _check_usage(
         sources,
