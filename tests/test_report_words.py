@@ -34,7 +34,7 @@ def test_a_bom_is_no_word_change(bom_on: str) -> None:
     assert "\ufeff" not in diff
     assert diff.startswith("    {+*+} The deaths of \u2026 "), diff
     assert re.findall(r"\[-.*?-\]|\{\+.*?\+\}", diff) == ["{+*+}", "[-January,-]", "{+February,+}"]
-    page = format_html([("bom.txt", result)])
-    marked = re.findall(r'<span class="(?:gone|new)">(.*?)</span>', page)
+    page = format_html([("bom.txt", result)]).split("<main>")[1]
+    marked = re.findall(r'<mark class="only-(?:copy|twin)">(.*?)</mark>', page)
     assert marked
     assert not any("The" in m or "\ufeff" in m for m in marked), marked

@@ -7,7 +7,11 @@ JSON Lines), except HTML, where :func:`format_html` takes them all at once.
 
 In the text report a near-duplicate is followed by a word diff from its kept
 twin to it: ``[-word-]`` is only in the twin, ``{+word+}`` only in the
-removed paragraph. The JSON schema is documented in ``docs/report-json.md``.
+removed paragraph. The HTML page shows each removed paragraph beside its
+twin, words only in the removed copy and words only in the twin marked apart.
+Words are those of the comparison keys: a BOM or other format character is
+none, and scripts written without spaces are compared by characters. The
+JSON schema is documented in ``docs/report-json.md``.
 """
 
 from __future__ import annotations
@@ -476,17 +480,54 @@ def format_json(result: CleanResult, source: str) -> str:
 
 
 _CSS = """
-body { font: 15px/1.5 system-ui, sans-serif; margin: 2em auto; max-width: 60em; color: #222; }
-h1 { font-size: 1.4em; } h2 { font-size: 1.15em; border-bottom: 1px solid #ccc; }
-.p { display: flex; gap: 1em; padding: 0.15em 0.4em; border-radius: 3px; }
-.p:target { background: #fff3b0; }
-.ln { flex: 0 0 5em; color: #888; text-align: right; font-variant-numeric: tabular-nums; }
-.body { flex: 1; white-space: pre-wrap; overflow-wrap: anywhere; }
-.removed .body { color: #9a2a2a; }
-.note { display: block; font-size: 0.85em; color: #555; }
-.note a { color: #2458a6; }
-.words .gone { color: #9a2a2a; text-decoration: line-through; }
-.words .new { color: #1d6b2c; font-weight: bold; }
+:root { --copy: #a4262c; --copy-bg: #fbeeee; --copy-mark: #f4b9b5;
+  --twin: #1d6b3a; --twin-bg: #eef7f0; --twin-mark: #a9dcb8; --line: #d0d7de; --muted: #5b636b; }
+* { box-sizing: border-box; }
+body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; color: #1f2328;
+  margin: 0 auto; max-width: 88em; padding: 0 1.5em 4em; }
+h1 { font-size: 1.4em; margin: 0.8em 0 0.2em; }
+.totals { margin: 0 0 0.8em; color: var(--muted); }
+table.files { border-collapse: collapse; margin-bottom: 1em; font-variant-numeric: tabular-nums; }
+table.files th, table.files td { padding: 0.2em 0.8em; border-bottom: 1px solid var(--line); }
+table.files th { text-align: left; font-weight: 600; }
+table.files td.n { text-align: right; }
+table.files tr.clean td { color: var(--muted); }
+.bar { position: sticky; top: 0; z-index: 2; background: #fff; border-bottom: 1px solid var(--line);
+  padding: 0.5em 0; display: flex; flex-wrap: wrap; gap: 0.6em 2em; align-items: center; }
+.bar label { font-weight: 600; cursor: pointer; }
+.legend { display: flex; flex-wrap: wrap; gap: 0.4em 1.2em; color: var(--muted); }
+.legend .swatch { display: inline-block; padding: 0 0.4em; border-radius: 3px; }
+section.file { scroll-margin-top: 4em; margin-top: 1.2em; }
+summary { cursor: pointer; padding: 0.3em 0; border-bottom: 1px solid var(--line); }
+summary h2 { display: inline; font-size: 1.15em; margin: 0 0.6em 0 0; overflow-wrap: anywhere; }
+summary .count { color: var(--muted); }
+ol.blocks { margin: 0.6em 0; }
+.p { display: flex; gap: 1em; padding: 0.2em 0.4em; border-radius: 4px; scroll-margin-top: 4em; }
+.p:target { outline: 2px solid #e3b341; }
+.ln { flex: 0 0 4.5em; color: var(--muted); text-align: right; font-variant-numeric: tabular-nums; }
+.body { flex: 1; min-width: 0; white-space: pre-wrap; overflow-wrap: anywhere; }
+.note { display: block; font-size: 0.85em; color: var(--muted); white-space: normal; }
+.removed { margin: 0.5em 0; }
+.pair { display: grid; grid-template-columns: 1fr 1fr; gap: 0.8em; }
+.pair.alone { grid-template-columns: 1fr; }
+.side { border-radius: 4px; padding: 0.35em 0.6em; min-width: 0; }
+.side .text { white-space: pre-wrap; overflow-wrap: anywhere; }
+.copy { background: var(--copy-bg); border-left: 4px solid var(--copy); }
+.twin { background: var(--twin-bg); border-left: 4px solid var(--twin); }
+.side h3 { font-size: 0.8em; font-weight: 600; margin: 0 0 0.2em; text-transform: uppercase;
+  letter-spacing: 0.03em; }
+.copy h3 { color: var(--copy); } .twin h3 { color: var(--twin); }
+.twin h3 a { color: inherit; }
+.same { font-weight: normal; text-transform: none; color: var(--muted); }
+.same::before { content: "\\00b7  "; }
+del { text-decoration: none; }
+mark { color: inherit; border-radius: 2px; padding: 0 1px; }
+mark.only-copy { background: var(--copy-mark); }
+mark.only-twin { background: var(--twin-mark); }
+.why { font-size: 0.85em; color: var(--muted); margin: 0.25em 0 0; }
+@media (max-width: 50em) { .pair { grid-template-columns: 1fr; } }
+body:has(#only-removed:checked) .p.kept,
+body:has(#only-removed:checked) section.file.clean { display: none; }
 """.strip()
 
 
@@ -498,20 +539,83 @@ def _link(section: int, p: Paragraph, label: str) -> str:
     return f'<a href="#{_anchor(section, p)}">{html.escape(label)}</a>'
 
 
-_WORD_CLASSES = {"bold red": "gone", "bold green": "new"}
+def _word_marks(copy: Sequence[_Token], twins: Sequence[_Token]) -> tuple[set[int], set[int]]:
+    """The indexes of the words only in the removed copy, and of those only in its twin(s)."""
+    ops = difflib.SequenceMatcher(
+        None, [t.text for t in copy], [t.text for t in twins], autojunk=False
+    ).get_opcodes()
+    only_copy = {i for tag, i1, i2, _, _ in ops if tag != "equal" for i in range(i1, i2)}
+    only_twin = {j for tag, _, _, j1, j2 in ops if tag != "equal" for j in range(j1, j2)}
+    return only_copy, only_twin
 
 
-def _html_word_diff(removal: Removal) -> str:
-    pieces = _near_diff(removal)
-    if not pieces:
-        return ""
-    words = "".join(
-        f'<span class="{_WORD_CLASSES[style]}">{html.escape(text)}</span>'
-        if style
-        else html.escape(text)
-        for text, style in pieces
+def _marked(text: str, tokens: Sequence[_Token], marked: set[int], css: str) -> str:
+    """``text`` escaped, each run of consecutive ``marked`` tokens (the spaces
+    between them included) in one ``<mark class="css">``."""
+    out: list[str] = []
+    at = 0
+    n = 0
+    while n < len(tokens):
+        if n not in marked:
+            n += 1
+            continue
+        last = n
+        while last + 1 < len(tokens) and last + 1 in marked:
+            last += 1
+        start, end = tokens[n].start, tokens[last].end
+        out += [html.escape(text[at:start]), f'<mark class="{css}">', html.escape(text[start:end])]
+        out.append("</mark>")
+        at, n = end, last + 1
+    out.append(html.escape(text[at:]))
+    return "".join(out)
+
+
+def _html_pair(section: int, removal: Removal) -> str:
+    """The removed copy beside its kept twin(s), the words that differ marked."""
+    p = removal.paragraph
+    copy_tokens = _tokens(p.text)
+    twin_tokens = [_tokens(t.text) for t in removal.twins]
+    only_copy, only_twin = _word_marks(copy_tokens, [t for ts in twin_tokens for t in ts])
+    copy = (
+        f'<div class="side copy"><h3>removed copy, {html.escape(_paragraph_label(p))}</h3>'
+        f'<div class="text"><del>{_marked(p.text, copy_tokens, only_copy, "only-copy")}</del>'
+        "</div></div>"
     )
-    return f'<span class="note words">{words}</span>'
+    if not removal.twins:
+        return f'<div class="pair alone">{copy}</div>'
+    same = "" if only_copy or only_twin else ' <span class="same">same words</span>'
+    twins: list[str] = []
+    offset = 0
+    for twin, tokens in zip(removal.twins, twin_tokens, strict=True):
+        mine = {j - offset for j in only_twin if offset <= j < offset + len(tokens)}
+        offset += len(tokens)
+        label = _link(section, twin, _paragraph_label(twin))
+        twins.append(
+            f"<h3>kept twin, {label}{same}</h3>"
+            f'<div class="text">{_marked(twin.text, tokens, mine, "only-twin")}</div>'
+        )
+    return f'<div class="pair">{copy}<div class="side twin">{"".join(twins)}</div></div>'
+
+
+def _why(removal: Removal) -> str:
+    if removal.method is Method.BOILERPLATE:
+        return (
+            f"site boilerplate: on {removal.similarity:.0%} of the site's indexed documents; "
+            "no copy is kept"
+        )
+    twins = _twins_label(removal.twins)
+    return (
+        f"{_method_label(removal)}, similarity {removal.similarity:.4f}. "
+        f"Kept {twins} because: {_KEPT[removal.kept_because]}."
+    )
+
+
+def _file_counts(result: CleanResult) -> list[str]:
+    return [
+        f"{len(result.removed):,}",
+        f"{len(result.paragraphs):,}",
+        f"{result.chars_removed:,}",
+    ]
 
 
 def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
@@ -520,13 +624,15 @@ def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
     for r in result.removed:
         for t in r.twins:
             copies.setdefault(t.index, []).append(r.paragraph)
+    state = "" if result.removed else " clean"
     out = [
-        f'<section id="s{section}">',
-        f"<h2>{html.escape(source)}</h2>",
-        f"<p>{html.escape(_summary(result))}</p>",
+        f'<section class="file{state}" id="s{section}">',
+        f"<details{' open' if result.removed else ''}>",
+        f'<summary><h2>{html.escape(source)}</h2><span class="count">'
+        f"{html.escape(_summary(result))}</span></summary>",
     ]
     if result.blocks:
-        out.append("<ol>")
+        out.append('<ol class="blocks">')
         for block, removals in zip(result.blocks, _block_removals(result).values(), strict=True):
             where, verb, twins, detail = _block_parts(block, removals)
             out.append(
@@ -535,41 +641,74 @@ def _html_section(section: int, source: str, result: CleanResult) -> list[str]:
                 f"({html.escape(detail)})</li>"
             )
         out.append("</ol>")
-    out.append('<div class="text">')
+    out.append('<div class="paragraphs">')
     for p in result.paragraphs:
         lines = _range(p.line_start, p.line_end)
-        body = html.escape(p.text)
         removal = removal_of.get(p.index)
         if removal is not None:
-            if removal.method is Method.BOILERPLATE:
-                note = f"site boilerplate (on {removal.similarity:.0%} of the site's documents)"
-            else:
-                twins = " + ".join(_link(section, t, _paragraph_label(t)) for t in removal.twins)
-                note = (
-                    f"repeats {twins} ({_method_label(removal)}, {removal.similarity:.4f}); "
-                    f"kept: {_KEPT[removal.kept_because]}"
-                )
-            body = f'<del>{body}</del><span class="note">{note}</span>{_html_word_diff(removal)}'
-            css = "p removed"
-        elif p.index in copies:
+            out.append(
+                f'<div class="p removed" id="{_anchor(section, p)}"><span class="ln">{lines}</span>'
+                f'<div class="body" dir="auto">{_html_pair(section, removal)}'
+                f'<p class="why">{html.escape(_why(removal))}</p></div></div>'
+            )
+            continue
+        body = html.escape(p.text)
+        if p.index in copies:
             again = ", ".join(_link(section, c, _paragraph_label(c)) for c in copies[p.index])
-            body += f'<span class="note">kept; repeated at {again}</span>'
-            css = "p"
-        else:
-            css = "p"
+            body += f'<span class="note">kept; removed copy at {again}</span>'
         out.append(
-            f'<div class="{css}" id="{_anchor(section, p)}"><span class="ln">{lines}</span>'
+            f'<div class="p kept" id="{_anchor(section, p)}"><span class="ln">{lines}</span>'
             f'<div class="body" dir="auto">{body}</div></div>'
         )
-    out += ["</div>", "</section>"]
+    out += ["</div>", "</details>", "</section>"]
     return out
 
 
+def _html_index(results: Sequence[tuple[str, CleanResult]]) -> list[str]:
+    """The totals line and a table of the files, each linked to its section."""
+    removed = sum(len(r.removed) for _, r in results)
+    paragraphs = sum(len(r.paragraphs) for _, r in results)
+    chars = sum(r.chars_removed for _, r in results)
+    total = sum(len(r.original) for _, r in results)
+    out = [
+        f'<p class="totals">{_plural(len(results), "file")}; removed {removed:,} of '
+        f"{_plural(paragraphs, 'paragraph')}, {chars:,} of {_plural(total, 'character')}</p>",
+        '<table class="files"><thead><tr><th scope="col">file</th>'
+        '<th scope="col">removed</th><th scope="col">paragraphs</th>'
+        '<th scope="col">characters removed</th></tr></thead><tbody>',
+    ]
+    for n, (source, result) in enumerate(results, start=1):
+        cells = "".join(f'<td class="n">{c}</td>' for c in _file_counts(result))
+        state = "" if result.removed else ' class="clean"'
+        out.append(f'<tr{state}><td><a href="#s{n}">{html.escape(source)}</a></td>{cells}</tr>')
+    out.append("</tbody></table>")
+    return out
+
+
+_BAR = """
+<div class="bar">
+<label><input type="checkbox" id="only-removed"> Show only what was removed</label>
+<span class="legend">
+<span><span class="swatch copy">removed copy</span> beside its
+<span class="swatch twin">kept twin</span></span>
+<span><mark class="only-copy">words</mark> only in the removed copy</span>
+<span><mark class="only-twin">words</mark> only in the kept twin</span>
+</span>
+</div>
+""".strip()
+
+
 def format_html(results: Sequence[tuple[str, CleanResult]]) -> str:
-    """One self-contained HTML page (inline CSS; no scripts, links or other
-    resources) for ``(source, result)`` pairs: each text in full with removed
-    paragraphs struck through and linked to their twins, and its block list.
-    Every piece of input text is escaped."""
+    """One self-contained HTML page for ``(source, result)`` pairs: inline CSS,
+    no script and no link or resource outside the page.
+
+    At the top, the totals and a table of the files (linked, with counts), a
+    legend and a "show only what was removed" switch (CSS only). Each file
+    follows in full, folded when nothing was removed; each removed paragraph
+    is shown beside its kept twin(s) with the words only in either marked, and
+    why the twin stayed. Every piece of input text is escaped; words of
+    scripts written without spaces are diffed character by character.
+    """
     body = [
         line for n, (src, res) in enumerate(results, start=1) for line in _html_section(n, src, res)
     ]
@@ -585,7 +724,11 @@ def format_html(results: Sequence[tuple[str, CleanResult]]) -> str:
             "</head>",
             "<body>",
             "<h1>dedupe clean report</h1>",
+            *_html_index(results),
+            _BAR,
+            "<main>",
             *body,
+            "</main>",
             "</body>",
             "</html>",
             "",
