@@ -212,5 +212,6 @@ def test_html_escapes_scraped_text() -> None:
 
 
 def test_html_shows_the_word_diff_of_a_near_duplicate(near: CleanResult) -> None:
-    page = format_html([("near.txt", near)])
-    assert '<span class="gone">[-January,-] </span><span class="new">{+February,+} </span>' in page
+    page = format_html([("near.txt", near)]).split("<main>")[1]
+    assert re.findall(r'<mark class="only-copy">(.*?)</mark>', page) == ["*", "February,"]
+    assert re.findall(r'<mark class="only-twin">(.*?)</mark>', page) == ["January,"]

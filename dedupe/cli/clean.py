@@ -25,7 +25,7 @@ from dedupe.cleaning.report import format_diff, format_html, format_json, format
 from dedupe.cli.common import is_html, page_text
 from dedupe.core.paragraphs import ParagraphMode
 from dedupe.errors import InputError, OutputError
-from dedupe.index import IndexCleanResult, NearDuplicateIndex
+from dedupe.index import NearDuplicateIndex
 from dedupe.io.files import (
     DEFAULT_MAX_BYTES,
     DecodeErrors,
@@ -55,30 +55,17 @@ def check_clean_usage(
         raise click.UsageError("--index and --site go together: the boilerplate of one site")
 
 
-def format_boilerplate(result: IndexCleanResult) -> str:
-    """One line per paragraph cut as the site's boilerplate, with its evidence."""
-    return "".join(
-        f"boilerplate of {result.site}: line {b.paragraph.line_start} "
-        f"(in {b.documents} of {b.site_documents} indexed documents): "
-        f"{b.paragraph.text[:60]!r}\n"
-        for b in result.boilerplate
-    )
-
-
 def boilerplate_cleaner(
-    cleaner: Callable[[str], CleanResult], *, index_url: str, site: str, explain: bool
+    cleaner: Callable[[str], CleanResult], *, index_url: str, site: str
 ) -> Callable[[str], CleanResult]:
     """``cleaner`` followed by the removal of the boilerplate that the index at
-    ``index_url`` has learned for ``site``; with ``explain``, each boilerplate
-    paragraph is named on stderr. The index closes with the click context."""
+    ``index_url`` has learned for ``site`` (the report lists each cut once, as
+    site boilerplate). The index closes with the click context."""
     opened = NearDuplicateIndex.existing(index_url)
     click.get_current_context().call_on_close(opened.close)
 
     def clean(text: str) -> CleanResult:
-        result = opened.remove_boilerplate(cleaner(text), site=site)
-        if explain and result.boilerplate:
-            click.echo(format_boilerplate(result), nl=False, err=True)
-        return result.as_clean_result()
+        return opened.remove_boilerplate(cleaner(text), site=site).as_clean_result()
 
     return clean
 
@@ -87,6 +74,15 @@ def _encode_report(text: str) -> bytes:
     # Only a lone surrogate from a JSON string escape cannot be UTF-8; written
     # as "\udXXX" it is still the same JSON escape in a JSON report.
     return text.encode("utf-8", errors="backslashreplace")
+
+
+def report_on_stdout(kind: str | None, *, report_file: str | None) -> bool:
+    """Whether the report goes to stdout, in place of the cleaned text: with
+    ``--report-file -``, and a diff (for ``patch -p1``) or an HTML page with no
+    ``--report-file``."""
+    if kind is None:
+        return False
+    return report_file == STDIN or (kind in ("diff", "html") and report_file is None)
 
 
 class Report:
@@ -176,14 +172,15 @@ def _check_usage(
     field: str | None,
     errors: DecodeErrors,
     quiet: bool,
-    report_file: Path | None,
+    report_file: str | None,
+    report_on_stdout: bool,
 ) -> None:
     targets = [output is not None, output_dir is not None, in_place]
     if sum(targets) > 1:
         raise click.UsageError("use only one of -o, --output-dir and --in-place")
     if check and any(targets):
         raise click.UsageError("--check writes nothing; drop -o, --output-dir and --in-place")
-    if len(sources) > 1 and not (check or output_dir or in_place):
+    if len(sources) > 1 and not (check or output_dir or in_place or report_on_stdout):
         raise click.UsageError("several files need --output-dir or --in-place")
     if sources.count(STDIN) > 1:
         raise click.UsageError("stdin ('-') can be read only once")
@@ -324,8 +321,9 @@ def _destination(
 )
 @click.option(
     "--report-file",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the report here instead of stderr.",
+    type=click.Path(dir_okay=False, allow_dash=True),
+    help="Write the report here instead of stderr (a diff or a page: instead of "
+    "stdout); '-': stdout, in place of the cleaned text.",
 )
 @click.option("-q", "--quiet", is_flag=True, help="No report.")
 @click.option(
@@ -416,7 +414,7 @@ def clean(
     backup: str | None,
     overwrite_backup: bool,
     report_kind: str,
-    report_file: Path | None,
+    report_file: str | None,
     quiet: bool,
     check: bool,
     jsonl: bool,
@@ -438,7 +436,11 @@ def clean(
     """Remove repeated and near-repeated paragraphs from each FILE ('-' or none: stdin).
 
     The cleaned text goes to stdout (one input), -o, --output-dir or back into
-    the file (--in-place); the report goes to stderr. An input that cannot be
+    the file (--in-place); the report goes to stderr. A diff or an HTML page
+    with no --report-file, and any report with --report-file -, go to stdout
+    instead of the cleaned text (a diff pipes to patch -p1; a page is not
+    written onto a terminal); write the text with -o, --output-dir or
+    --in-place. An input that cannot be
     read or written gets one error line and the others are still cleaned.
     Exit status: 0 done, 1 --check found something to remove, 2 bad usage or
     an input that failed, 130 interrupted (Ctrl-C).
@@ -447,6 +449,18 @@ def clean(
         raise click.UsageError("no input: name a FILE, or pipe text in ('-' reads the terminal)")
     sources = list(files) or [STDIN]
     decode_errors = DecodeErrors(errors)
+    kind = None if quiet else report_kind
+    on_stdout = report_on_stdout(kind, report_file=report_file)
+    # '-' is stdout, as for -o; './-' names a file.
+    report_path = None if report_file is None or report_file == STDIN else Path(report_file)
+    if on_stdout and output == STDIN:
+        raise click.UsageError(
+            f"-o - and the {kind} report would both go to stdout: give --report-file"
+        )
+    if kind == "html" and report_file is None and sys.stdout.isatty():
+        raise click.UsageError(
+            "--report html writes a page: give --report-file report.html, or redirect stdout"
+        )
     _check_usage(
         sources,
         output=output,
@@ -460,6 +474,7 @@ def clean(
         errors=decode_errors,
         quiet=quiet,
         report_file=report_file,
+        report_on_stdout=on_stdout,
     )
     check_clean_usage(sources, html=html, in_place=in_place, index_url=index_url, site=site)
     if not check:
@@ -470,7 +485,7 @@ def clean(
             in_place=in_place,
             backup=backup,
             overwrite_backup=overwrite_backup,
-            report_file=report_file,
+            report_file=report_path,
             html=html,
             errors=decode_errors,
         )
@@ -488,14 +503,13 @@ def clean(
         seed=seed,
     )
     if index_url is not None and site is not None:
-        explain = not quiet and report_kind == "text"
-        cleaner = boilerplate_cleaner(cleaner, index_url=index_url, site=site, explain=explain)
+        cleaner = boilerplate_cleaner(cleaner, index_url=index_url, site=site)
     stdout = sys.stdout.buffer
     report = Report(
-        None if quiet else report_kind,
+        kind,
         check=check,
-        path=report_file,
-        stream=sys.stderr.buffer,
+        path=report_path,
+        stream=stdout if on_stdout else sys.stderr.buffer,
     )
     if output_dir is not None and not check:
         try:
@@ -521,7 +535,7 @@ def clean(
                     in_place=in_place,
                     backup=backup,
                     overwrite_backup=overwrite_backup,
-                    stdout=stdout,
+                    stdout=None if on_stdout else stdout,
                 )
             except (InputError, OutputError) as exc:
                 # One line, as for any error, and on to the next input.
@@ -548,22 +562,25 @@ def _clean_file(
     in_place: bool,
     backup: str | None,
     overwrite_backup: bool,
-    stdout: BinaryIO,
+    stdout: BinaryIO | None,
 ) -> None:
-    """Clean one input, write it (``destination`` ``None``: stdout) and add it to
-    the report; :class:`InputError`/:class:`OutputError` when it fails."""
+    """Clean one input, write it (``destination`` ``None``: ``stdout``, or nowhere
+    when ``stdout`` is ``None`` because the report has it) and add it to the
+    report; :class:`InputError`/:class:`OutputError` when it fails."""
     name, text = _read(source, read_options)
     if is_html(source, force=html):
         text = page_text(source, text, html=html)
         if not text.strip():
             raise InputError(f"{name}: no text found in the HTML; nothing written")
     cleaned, results = _clean_one(text, name, field=field, cleaner=cleaner)
+    if destination is None and stdout is None:
+        write = False
     if write and not (in_place and cleaned == text):
         data = _encode_text(cleaned, name)
-        if destination is None:
+        if stdout is not None and destination is None:
             stdout.write(data)
             stdout.flush()
-        else:
+        elif destination is not None:
             atomic_write(destination, data, backup_suffix=backup, overwrite_backup=overwrite_backup)
     # Reported once written, so a report never describes an output that failed.
     for result_name, result in results:
