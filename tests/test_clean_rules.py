@@ -38,6 +38,7 @@ def lines_of(text: str) -> list[str]:
 def test_forms() -> None:
     assert form_of(AP) is Form.PROSE
     assert form_of(f"* {AP}") is Form.WRAPPED
+    assert form_of(f"\ufeff* {AP}") is Form.WRAPPED
     assert form_of("[Alden: He is sniffing me. Stop it, Lexi.]") is Form.PROSE
     share = f"[Pinterest](<http://pinterest.com/pin/create/button/?url=x&description={AP}>)"
     assert form_of(share) is Form.MARKUP

@@ -252,10 +252,17 @@ class _Decider:
         }
         candidates = set(kept) | merged_only
         by_length = sorted(candidates, key=lambda i: (-units[i].tokens, self.rank[i]))
+        first_of_key: dict[str, int] = {}
+        for i, unit in enumerate(units):
+            if unit.key and i not in self.decisions:
+                first_of_key.setdefault(unit.key, i)
         for p in by_length:
             if p in self.decisions or any(
                 self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())
             ):
+                continue
+            if p in merged_only:
+                self.merged_line(p, first_of_key)
                 continue
             # Neither a container nor a cover can hold more of ``p`` than the
             # shingles it shares with some other text: most texts share few.
@@ -283,8 +290,6 @@ class _Decider:
                 if self.repoint(p, twins, Method.COVERED):
                     self.remove(p, twins, Method.COVERED, covered)
                 continue
-            if p in merged_only:
-                continue
             size = len(units[p].shingles)
             best, best_sim = -1, -1.0
             for q in sorted(shared, key=self.rank.__getitem__):
@@ -295,6 +300,26 @@ class _Decider:
                     best, best_sim = q, sim
             if best_sim >= threshold and self.repoint(p, (best,), Method.CONTAINED):
                 self.remove(p, (best,), Method.CONTAINED, best_sim)
+
+    def merged_line(self, p: int, first_of_key: dict[str, int]) -> None:
+        """Remove the short text ``p`` if its key is the keys of two kept texts
+        joined, in order (a merged copy of two short paragraphs), and they hold
+        at least ``threshold`` of its shingles."""
+        units, words = self.units, self.units[p].key.split()
+        for cut in range(1, len(words)):
+            a = first_of_key.get(" ".join(words[:cut]))
+            b = first_of_key.get(" ".join(words[cut:]))
+            if a is None or b is None or p in (a, b) or a == b:
+                continue
+            if a in self.decisions or b in self.decisions:
+                continue
+            if self.rank[a] > self.rank[p] or self.rank[b] > self.rank[p]:
+                continue
+            twins = tuple(sorted((a, b)))
+            covered = cover(units[p].shingles, [units[t].shingles for t in twins], min_gain=0.0)
+            if covered >= self.options.threshold and self.repoint(p, twins, Method.COVERED):
+                self.remove(p, twins, Method.COVERED, covered)
+                return
 
     def straddling(self, p: int, twins: Sequence[int]) -> float:
         """The share of ``p``'s shingles that straddle a join of two parts: runs of

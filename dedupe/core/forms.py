@@ -23,6 +23,9 @@ _MARKUP = re.compile(
     r"|</?[a-zA-Z][^<>]{0,200}>"  # HTML tag
     r'|"[^"\n]{1,40}"\s*:'  # JSON key
 )
+# Format characters a line may start with (a byte-order mark where files were
+# joined, a zero-width space): they hide a list mark from the patterns.
+_INVISIBLE = "\ufeff\u200b\u200c\u200d\u2060"
 # Every markup span holds one of these: most lines of prose hold none.
 _MAY_HOLD_MARKUP = re.compile(r'\]\(|://|www\.|<|":')
 # A line made of links, images and list marks only: navigation, not content.
@@ -70,6 +73,7 @@ def markup_share(text: str) -> float:
 
 def form_of(text: str) -> Form:
     """The :class:`Form` of one paragraph's raw text."""
+    text = text.lstrip(_INVISIBLE)
     if _DATA.match(text) or markup_share(text) >= _MARKUP_SHARE:
         return Form.MARKUP
     if _WRAPPER.match(text) or _MARKUP.search(text):
@@ -80,6 +84,7 @@ def form_of(text: str) -> Form:
 def link_only(text: str) -> bool:
     """True for a line of links, images and list marks only (a menu item, a
     share button): noise, which may go as a repeat however short it is."""
+    text = text.lstrip(_INVISIBLE)
     return _LINK_ONLY.fullmatch(text) is not None
 
 
