@@ -36,7 +36,7 @@ import tempfile
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -97,7 +97,7 @@ from dedupe.io.sources import (
     Source,
     records_of,
 )
-from dedupe.params import CHUNK_SIZE
+from dedupe.params import CHUNK_SIZE, IN_PROCESS_MAX_BYTES
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -122,7 +122,9 @@ class CorpusOptions:
     to turn the stage off. ``keep``: which document of a cluster stays;
     ``keep_by``: a numeric field whose largest value stays instead (missing
     values rank last; ties by input order). ``workers``: processes (``None``:
-    every core). ``chunk_size``: records per partition of the input (a task).
+    every core, or this process alone for an input known to be smaller than
+    :data:`dedupe.params.IN_PROCESS_MAX_BYTES`; the output is the same).
+    ``chunk_size``: records per partition of the input (a task).
     ``tmp_dir``: where the spilled band keys and shingle sets go (``None``:
     the system temp dir)."""
 
@@ -268,6 +270,9 @@ class ReadTask:
     choice: BandChoice | None
     boilerplate: BoilerplateOptions | None
     keep_by: str | None
+    # Whether to load the compiled signer (same results, faster on large
+    # inputs, seconds to load: not worth it for a small one).
+    compiled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,8 +315,9 @@ def read_chunk(task: ReadTask) -> ReadResult:
     texts = tuple(comparable(r.text) for r in records)
     bands = None
     if task.near is not None and task.choice is not None:
-        # A corpus worker signs many partitions: loading numba pays off.
-        use_compiled()
+        if task.compiled:
+            # A corpus worker signs many partitions: loading numba pays off.
+            use_compiled()
         bands = sign_chunk(SignTask(texts, task.near, task.choice))
     sets = [document_keys(t, task.boilerplate) for t in texts] if task.boilerplate else []
     return ReadResult(
@@ -338,11 +344,13 @@ class CandidateShingles:
     ids: tuple[str, ...]
 
 
-def candidate_shingles(task: tuple[Partition, int]) -> CandidateShingles:
-    """Shingle sets (``ngram`` words) and ids of a partition's records."""
-    partition, ngram = task
+def candidate_shingles(task: tuple[Partition, int, bool]) -> CandidateShingles:
+    """Shingle sets (``ngram`` words) and ids of a partition's records
+    (``compiled``: load the compiled shingler first)."""
+    partition, ngram, compiled = task
     records = records_of(partition)
-    use_compiled()
+    if compiled:
+        use_compiled()
     return CandidateShingles(
         shingle_chunk(ShingleTask(tuple(comparable(r.text) for r in records), ngram)),
         tuple(r.id for r in records),
@@ -588,8 +596,10 @@ class CorpusResult:
         executor: Executor,
         workdir: tempfile.TemporaryDirectory[str],
         progress: Progress,
+        compiled: bool = True,
     ) -> None:
         self.source = source
+        self._compiled = compiled
         self.options = options
         self._executor = executor
         self._workdir = workdir
@@ -679,7 +689,12 @@ class CorpusResult:
                 elif kept is not None:
                     kept.append(partition)
                 yield ReadTask(
-                    partition, near, self.band_choice, options.boilerplate, options.keep_by
+                    partition,
+                    near,
+                    self.band_choice,
+                    options.boilerplate,
+                    options.keep_by,
+                    self._compiled,
                 )
 
         try:
@@ -784,8 +799,8 @@ class CorpusResult:
         store = ShingleStore(work / "shingles", candidates)
         self._progress.start("shingles", len(candidates))
 
-        def task(_: npt.NDArray[np.int64], partition: Partition) -> tuple[Partition, int]:
-            return partition, near.ngram
+        def task(_: npt.NDArray[np.int64], partition: Partition) -> tuple[Partition, int, bool]:
+            return partition, near.ngram, self._compiled
 
         try:
             for numbers, found in self._map_chosen(candidate_shingles, wanted, task):
@@ -1049,7 +1064,8 @@ def dedupe_corpus(
     one-shot iterator is first spooled to a temporary file.
 
     Runs the analysis now (in ``executor``, by default a process pool unless
-    ``options.workers`` is 1; the run closes it) and returns a
+    ``options.workers`` is 1 or, with ``options.workers`` left ``None``, the
+    input is small (:func:`is_small`); the run closes it) and returns a
     :class:`CorpusResult` that yields the kept records.
     """
     options = options or CorpusOptions()
@@ -1062,8 +1078,9 @@ def dedupe_corpus(
             if iter(iterable) is iterable:
                 iterable = _Spool(iterable, Path(workdir.name) / "records.pickle")
             source = RecordsSource(iterable, text_field=text_field, id_field=id_field)
+        small = is_small(source)
         if executor is None:
-            executor = make_executor(options.workers)
+            executor = make_executor(1 if small and options.workers is None else options.workers)
     except BaseException:
         workdir.cleanup()
         raise
@@ -1073,6 +1090,7 @@ def dedupe_corpus(
         executor=executor,
         workdir=workdir,
         progress=progress or _NoProgress(),
+        compiled=not small,
     )
     try:
         result.analyse()
@@ -1080,6 +1098,39 @@ def dedupe_corpus(
         result.close(abort=True)
         raise
     return result
+
+
+def is_small(source: Source, limit: int = IN_PROCESS_MAX_BYTES) -> bool:
+    """Whether ``source`` is known to hold fewer than ``limit`` bytes: the
+    texts of records held in memory (a list or other sized collection, or a
+    spooled iterator), or local input files as stored (compressed ones
+    compressed, a directory's ``.txt`` files). URLs and other sources count
+    as large. Reads no more than ``limit`` bytes' worth to tell."""
+    total = 0
+    if isinstance(source, RecordsSource):
+        records = source.records
+        if not isinstance(records, (Collection, _Spool)):
+            return False
+        for record in records:
+            text = record.get(source.text_field) if isinstance(record, Mapping) else None
+            total += len(text) if isinstance(text, str) else 1
+            if total >= limit:
+                return False
+        return True
+    if not source.paths:
+        return False
+    for path in source.paths:
+        if not isinstance(path, Path):
+            return False
+        files = (f for f in path.rglob("*.txt") if f.is_file()) if path.is_dir() else [path]
+        for file in files:
+            try:
+                total += file.stat().st_size
+            except OSError:
+                return False
+            if total >= limit:
+                return False
+    return True
 
 
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
