@@ -145,7 +145,7 @@ class RichProgress:
 
 
 def cluster_executor(
-    scheduler: str | None, local: bool, workers: int | None
+    scheduler: str | None, local: bool, workers: int | None, tmp_dir: Path | None
 ) -> AbstractContextManager[Executor | None]:
     """The Dask executor ``--scheduler``/``--dask local`` ask for, or ``None``
     (the local process pool)."""
@@ -157,7 +157,7 @@ def cluster_executor(
         raise OptionsError(
             "running on Dask needs the dask extra (pip install 'dedupe-text[dask]')"
         ) from None
-    return dask_executor(scheduler, local_workers=workers)
+    return dask_executor(scheduler, local_workers=workers, tmp_dir=tmp_dir)
 
 
 @click.command("corpus")
@@ -224,7 +224,8 @@ def cluster_executor(
     "dask_mode",
     type=click.Choice(["local"]),
     default=None,
-    help="Run on a Dask cluster started on this machine (loopback only), --workers processes.",
+    help="Run on a Dask cluster started on this machine (loopback only): --workers "
+    "single-threaded worker processes, at most one per core.",
 )
 @click.option(
     "--chunk-size",
@@ -337,7 +338,7 @@ def corpus(
         if not quiet and options.near_dups is not None:
             choice = format_band_choice(options.near_dups.band_choice())
             console.print(choice, highlight=False, soft_wrap=True)
-        with cluster_executor(scheduler, dask_mode == "local", workers) as executor:
+        with cluster_executor(scheduler, dask_mode == "local", workers, tmp_dir) as executor:
             if not quiet and console.is_terminal:
                 with RichProgress(console).shown() as progress:
                     summary = write_corpus(
