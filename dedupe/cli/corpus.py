@@ -306,9 +306,10 @@ def corpus(
     shared across a site's pages, clean repeats inside documents.
 
     INPUT: JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst; local, or URLs
-    such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files, or
-    one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
-    the input's format), clusters.jsonl, boilerplate.jsonl and summary.json.
+    such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files,
+    one directory of .txt files, or .txt files (one document each). OUT_DIR
+    gets corpus/ (the kept records in the input's format), clusters.jsonl,
+    boilerplate.jsonl and summary.json.
     """
     console = Console(stderr=True)
     if scheduler is not None and dask_mode is not None:

@@ -95,6 +95,7 @@ from dedupe.io.sources import (
     Record,
     RecordsSource,
     Source,
+    TextDirSource,
     records_of,
 )
 from dedupe.params import CHUNK_SIZE, IN_PROCESS_MAX_BYTES
@@ -872,6 +873,11 @@ class CorpusResult:
 
     # -- output --
 
+    @property
+    def records_read(self) -> int:
+        """Records the read pass found, good and bad."""
+        return len(self._nbytes) + self._docs.bad
+
     def cluster_members(self) -> list[ClusterMember]:
         """Every document in a cluster of two or more, by cluster, kept document first."""
         c = self.clusters
@@ -1139,6 +1145,13 @@ def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
             file.write(json_line(row))
 
 
+def _no_documents(source: Source) -> str:
+    where = ", ".join(str(p) for p in source.paths) or "the records"
+    if isinstance(source, TextDirSource) and source.files is None:
+        return f"{where}: no documents (no .txt files in it)"
+    return f"{where}: no documents"
+
+
 def _check_apart(source: Source, out_dir: Path) -> None:
     """Refuse an output directory that is an input, holds one, or lies inside
     one: replacing it (``overwrite``) would delete the input, and an output
@@ -1176,7 +1189,8 @@ def write_corpus(
     options' ``tmp_dir``) and uploaded at the end (:class:`RemoteDir`).
 
     Raises :class:`OutputError` when ``out_dir`` (symbolic links resolved) is
-    an input, holds one or lies inside one.
+    an input, holds one or lies inside one, and :class:`InputError` (with
+    nothing written) when the input holds no records at all.
     """
     if is_url(out_dir):
         remote = RemoteDir(str(out_dir))
@@ -1206,6 +1220,8 @@ def write_corpus(
         raise OutputError(f"{out_dir}: cannot write: {exc.strerror or exc}") from None
     try:
         with dedupe_corpus(source, options=options, progress=progress, executor=executor) as result:
+            if not result.records_read:
+                raise InputError(_no_documents(source))
             corpus_dir = partial / "corpus"
             corpus_dir.mkdir()
             writer = open_writer(source, corpus_dir)
