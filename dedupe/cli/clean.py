@@ -344,6 +344,7 @@ def _destination(
 )
 @click.option(
     "--shingle-size",
+    "--ngram",
     type=int,
     default=_DEFAULTS.shingle_size,
     show_default=True,

@@ -28,7 +28,7 @@ from rich.table import Table
 
 from dedupe.cleaning.groups import KeepPolicy
 from dedupe.cleaning.pipeline import CleanOptions
-from dedupe.cli.common import OneLineError
+from dedupe.cli.common import OneLineError, error_message
 from dedupe.core.candidates import BandChoice
 from dedupe.corpus.boilerplate import BoilerplateOptions
 from dedupe.corpus.executors import Executor
@@ -37,6 +37,7 @@ from dedupe.corpus.pipeline import (
     CorpusOptions,
     CorpusSummary,
     OnError,
+    check_first_record,
     write_corpus,
 )
 from dedupe.errors import DedupeError, OptionsError
@@ -184,6 +185,8 @@ def cluster_executor(
 )
 @click.option(
     "--ngram",
+    "--shingle-size",
+    "ngram",
     type=click.IntRange(1),
     default=DOCUMENT_NGRAM,
     show_default=True,
@@ -336,6 +339,8 @@ def corpus(
             on_error=OnError(on_error),
         )
         source = open_source(inputs, text_field=field, id_field=id_field)
+        # A wrong --field shows in the first record: say so before the LSH line.
+        check_first_record(source, options.on_error)
         if not quiet and options.near_dups is not None:
             choice = format_band_choice(options.near_dups.band_choice())
             console.print(choice, highlight=False, soft_wrap=True)
@@ -355,7 +360,7 @@ def corpus(
                     source, out, options=options, overwrite=overwrite, executor=executor
                 )
     except DedupeError as exc:
-        raise OneLineError(str(exc)) from None
+        raise OneLineError(error_message(exc)) from None
     except KeyboardInterrupt:
         # The output directory and temporary files are already removed.
         raise Interrupted("interrupted; no output written") from None

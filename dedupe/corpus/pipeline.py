@@ -502,6 +502,29 @@ class _Spool:
                 return
 
 
+def _stopped_by(message: str) -> str:
+    return f"{message} (use --on-error skip to skip bad records)"
+
+
+def check_first_record(source: Source, on_error: OnError) -> None:
+    """Raise the :class:`InputError` a run that stops on bad records would
+    raise if the input's first record is bad (a text field it lacks, say),
+    before any worker starts. Reads that record only."""
+    if on_error is not OnError.STOP:
+        return
+    partitions = source.partitions(1)
+    try:
+        for partition in partitions:
+            for _, item in partition.items():
+                if isinstance(item, BadRecord):
+                    raise InputError(_stopped_by(item.message))
+                return
+    finally:
+        close = getattr(partitions, "close", None)
+        if close is not None:
+            close()
+
+
 @dataclass(slots=True)
 class _Documents:
     """A few numbers per document, gathered in the read pass.
@@ -533,7 +556,7 @@ class _Documents:
         """Take a partition's read result (the next in input order)."""
         for message in result.bad:
             if on_error is OnError.STOP:
-                raise InputError(f"{message} (use --on-error skip to skip bad records)")
+                raise InputError(_stopped_by(message))
             self.bad += 1
             if len(self.bad_examples) < _MAX_EXAMPLES:
                 self.bad_examples.append(message)
@@ -1084,6 +1107,7 @@ def dedupe_corpus(
             if iter(iterable) is iterable:
                 iterable = _Spool(iterable, Path(workdir.name) / "records.pickle")
             source = RecordsSource(iterable, text_field=text_field, id_field=id_field)
+        check_first_record(source, options.on_error)
         small = is_small(source)
         if executor is None:
             executor = make_executor(1 if small and options.workers is None else options.workers)
