@@ -17,14 +17,16 @@ import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from dedupe.cleaning.groups import KeepPolicy
 from dedupe.cleaning.pipeline import CleanOptions
@@ -110,6 +112,30 @@ def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
     return table
 
 
+# What each stage of dedupe.corpus.pipeline counts.
+UNITS = {
+    "read": "documents",
+    "candidates": "pairs",
+    "near-duplicates": "pairs",
+    "shingles": "documents",
+    "verify": "pairs",
+    "clusters": "clusters",
+    "boilerplate": "paragraphs",
+    "output": "documents",
+}
+
+
+class CountColumn(ProgressColumn):
+    """``done/total unit``, or ``done unit`` for a stage whose total was not
+    known when it started (never ``0/?``)."""
+
+    def render(self, task: Task) -> Text:
+        unit = task.fields.get("unit", "")
+        if task.fields.get("known") and task.total is not None:
+            return Text(f"{int(task.completed):,}/{int(task.total):,} {unit}")
+        return Text(f"{int(task.completed):,} {unit}")
+
+
 class RichProgress:
     """One progress bar per stage, on a terminal."""
 
@@ -118,7 +144,7 @@ class RichProgress:
             SpinnerColumn(),
             TextColumn("{task.description:<12}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            CountColumn(),
             TimeElapsedColumn(),
             console=console,
         )
@@ -126,7 +152,9 @@ class RichProgress:
 
     def start(self, stage: str, total: int | None) -> None:
         self._end_task()
-        self._task = self._bars.add_task(stage, total=total)
+        self._task = self._bars.add_task(
+            stage, total=total, known=total is not None, unit=UNITS.get(stage, "")
+        )
 
     def advance(self, count: int) -> None:
         if self._task is not None:

@@ -161,7 +161,10 @@ class CorpusOptions:
 
 class Progress(Protocol):
     """Receives progress: a stage starts (``total`` units, ``None`` if
-    unknown), then advances."""
+    unknown), then advances. Units: documents (read, shingles, output),
+    candidate pairs (candidates, verify, near-duplicates), clusters, and
+    boilerplate paragraphs; a stage of unknown total advances by what it
+    found once it has found it."""
 
     def start(self, stage: str, total: int | None) -> None: ...
 
@@ -746,6 +749,7 @@ class CorpusResult:
             started = time.perf_counter()
             self._progress.start("boilerplate", None)
             self._boilerplate = self._count_boilerplate(keys, self._kept(), options.boilerplate)
+            self._progress.advance(len(np.unique(self._boilerplate.key)))
             self._timed("boilerplate", started)
 
     def _check_ids(self) -> None:
@@ -812,6 +816,7 @@ class CorpusResult:
         self._progress.start("candidates", None)
         pairs = bands.candidates(self._executor)
         self._candidate_pairs = len(pairs)
+        self._progress.advance(len(pairs))
         self._timed("candidates", started)
         if not len(pairs):
             return self.clusters
@@ -865,6 +870,7 @@ class CorpusResult:
             threshold=near.threshold,
             measure=measure,
         )
+        self._progress.advance(clusters.count)
         self._timed("clusters", started)
         return clusters
 
@@ -883,6 +889,7 @@ class CorpusResult:
         found = engine.near_duplicates(NearDupJob(bands, near, rank, reads))
         self.edges, self.edge_similarity = found.edges, found.similarity
         self._candidate_pairs, self._verified_pairs = found.candidate_pairs, len(found.edges)
+        self._progress.advance(found.candidate_pairs)
         self._fetch_ids(found.clusters.documents)
         self._timed("near-duplicates", started)
         return found.clusters
