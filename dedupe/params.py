@@ -73,5 +73,9 @@ SHINGLE_BATCH_CHARS = 1 << 20
 SIGNATURE_BATCH_CHARS = 1 << 21
 # Records per corpus task.
 CHUNK_SIZE = 256
+# A corpus of fewer bytes (text of records in memory, or input files as
+# stored) runs in the calling process when no worker count is given: starting
+# workers and loading the compiled signer there costs more than it saves.
+IN_PROCESS_MAX_BYTES = 1 << 20
 # Band rows per Dask partition.
 DASK_BAND_ROWS = 1 << 18

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 import os
 import random
+import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -30,8 +31,10 @@ from dedupe.corpus.dask import (
     _shingle_frame,
     dask_executor,
     local_cluster,
+    local_worker_count,
 )
 from dedupe.corpus.engines import large_star, neighbourhoods, small_star, star_violations
+from dedupe.corpus.executors import available_cores
 from dedupe.corpus.pipeline import CorpusOptions, dedupe_corpus, write_corpus
 from dedupe.errors import InputError
 from dedupe.io.sources import open_source
@@ -40,7 +43,12 @@ from tests.test_corpus import VOCAB, corpus_file, crawl, edit, outputs, planted
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[LocalCluster]:
-    with local_cluster(2) as started:
+    # Scratch space of its own, removed after the cluster: Dask's default
+    # leaves dask-scratch-space/ in the system temp dir.
+    with (
+        tempfile.TemporaryDirectory(prefix="dedupe-test-dask-") as scratch,
+        local_cluster(2, local_directory=scratch) as started,
+    ):
         yield started
 
 
@@ -111,7 +119,11 @@ OPTIONS = {
 
 # Keep first, on every corpus, is in the output-file test below.
 @pytest.mark.parametrize(
-    ("name", "how"), [("chains", "longest-chunks-of-7"), ("planted", "keep-by-score")]
+    ("name", "how"),
+    [
+        pytest.param("chains", "longest-chunks-of-7", marks=pytest.mark.slow),
+        ("planted", "keep-by-score"),
+    ],
 )
 def test_the_cluster_finds_what_the_local_run_finds(client: Client, name: str, how: str) -> None:
     records = CORPORA[name]()
@@ -122,6 +134,7 @@ def test_the_cluster_finds_what_the_local_run_finds(client: Client, name: str, h
     assert local["members"]
 
 
+@pytest.mark.slow
 def test_same_output_files_as_the_local_pool(client: Client, tmp_path: Path) -> None:
     records = planted()[0] + crawl() + chains()
     source = open_source([corpus_file(tmp_path, records)], id_field="id")
@@ -141,6 +154,7 @@ def test_same_output_files_as_the_local_pool(client: Client, tmp_path: Path) -> 
     assert 0 < dask.peak_worker_memory <= max(executor.peak_worker_memory().values())
 
 
+@pytest.mark.slow
 def test_a_bucket_of_a_thousand_identical_documents(client: Client) -> None:
     records = [{"id": str(i), "text": "the same words in every one of them"} for i in range(1000)]
     records.insert(700, {"id": "other", "text": "a different text of some other words"})
@@ -175,6 +189,7 @@ def test_large_and_small_star_rounds_end_in_the_components() -> None:
         assert labels.tolist() == connected_components(edges, n).tolist()
 
 
+@pytest.mark.slow
 def test_components_on_the_cluster_equal_the_local_ones(client: Client) -> None:
     # A CI guard for the query planner too: shuffles, drop-duplicates and
     # merges chained over several rounds.
@@ -220,7 +235,10 @@ def test_a_worker_killed_mid_run_changes_nothing(tmp_path: Path) -> None:
     records = chains()
     local = run(records, CorpusOptions(workers=1))
     marker = tmp_path / "killed"
-    with local_cluster(2) as cluster, Client(cluster, set_as_default=False) as client:
+    with (
+        local_cluster(2, local_directory=tmp_path / "scratch") as cluster,
+        Client(cluster, set_as_default=False) as client,
+    ):
         remote = run(records, CorpusOptions(workers=1, chunk_size=16), KillOnce(client, marker))
     assert marker.exists()
     assert remote == local
@@ -345,6 +363,7 @@ def test_inputs_as_fsspec_urls(cluster: LocalCluster, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_workers_read_url_inputs_and_the_output_goes_to_a_url(
     cluster: LocalCluster, tmp_path: Path
 ) -> None:
@@ -383,3 +402,22 @@ def test_an_output_url_nobody_can_write_is_one_line(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert result.stderr.startswith("dedupe: error: nosuchscheme://x/out: cannot write: ")
     assert result.stderr.count("\n") == 1
+
+
+def test_dask_local_starts_at_most_one_single_threaded_worker_a_core() -> None:
+    cores = available_cores()
+    assert local_worker_count(None) == cores
+    assert local_worker_count(cores + 6) == cores
+    assert local_worker_count(1) == 1
+
+
+@pytest.mark.slow
+def test_dask_local_cluster_settings_and_scratch_space(tmp_path: Path) -> None:
+    with dask_executor(local_workers=available_cores() + 6, tmp_dir=tmp_path) as executor:
+        threads = executor.client.nthreads()
+        (scratch,) = tmp_path.iterdir()
+        assert scratch.name.startswith("dedupe-dask-")
+        assert any(scratch.iterdir())
+    assert sorted(threads.values()) == [1] * available_cores()
+    assert executor.workers == available_cores()
+    assert list(tmp_path.iterdir()) == []

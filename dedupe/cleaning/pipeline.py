@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import TypeVar
 
 import numpy as np
 
@@ -359,6 +360,17 @@ def _blocks_after_lines(
     return both if both.text == again.text else result
 
 
+E = TypeVar("E", bound=Enum)
+
+
+def _choice(kind: type[E], value: E | str, name: str) -> E:
+    try:
+        return kind(value)
+    except ValueError:
+        choices = ", ".join(repr(member.value) for member in kind)
+        raise OptionsError(f"{name} must be one of {choices}, not {value!r}") from None
+
+
 def clean(
     text: str,
     *,
@@ -390,11 +402,12 @@ def clean(
     The output is the input with whole paragraphs cut out; every kept byte is
     unchanged, a UTF-8 BOM or CRLF included.
     """
-    try:
-        keep_policy = KeepPolicy(keep)
-        paragraph_mode = ParagraphMode(mode)
-    except ValueError as exc:
-        raise OptionsError(str(exc)) from None
+    if not isinstance(text, str):
+        # Else a bytes text fails deep inside with "a bytes-like object is
+        # required, not 'str'", which reads backwards.
+        raise TypeError(f"clean() expected str, not {type(text).__name__} (decode bytes first)")
+    keep_policy = _choice(KeepPolicy, keep, "keep")
+    paragraph_mode = _choice(ParagraphMode, mode, "mode")
     options = CleanOptions(
         threshold=threshold,
         shingle_size=shingle_size,

@@ -342,6 +342,7 @@ def _destination(
 )
 @click.option(
     "--shingle-size",
+    "--ngram",
     type=int,
     default=_DEFAULTS.shingle_size,
     show_default=True,

@@ -1,13 +1,17 @@
-"""What more than one ``dedupe`` command needs: the one-line error and HTML input.
+"""What more than one ``dedupe`` command needs: the one-line error, error
+messages in the words of the command line, and HTML input.
 
 Command modules import from here, never from each other.
 """
 
 from __future__ import annotations
 
+import re
 from typing import IO, Any
 
 import click
+
+from dedupe.errors import DedupeError, OptionsError
 
 USAGE_EXIT = 2
 
@@ -20,6 +24,35 @@ class OneLineError(click.ClickException):
     def show(self, file: IO[Any] | None = None) -> None:
         message = " ".join(self.format_message().splitlines())
         click.echo(f"dedupe: error: {message}", file=file, err=file is None)
+
+
+# The library names its parameters in OptionsError messages ("num_perm must
+# be ..."); a user typed an option. Longest names first: "boilerplate min
+# docs" before "min docs".
+_OPTION_NAMES = {
+    "boilerplate near threshold": "--boilerplate-near",
+    "boilerplate min share": "--boilerplate-min-share",
+    "boilerplate min docs": "--boilerplate-min-docs",
+    "paragraph mode": "--mode",
+    "shingle size": "--shingle-size",
+    "chunk size": "--chunk-size",
+    "num_perm": "--num-perm",
+    "min_words": "--min-words",
+    "max_bytes": "--max-bytes",
+    "threshold": "--threshold",
+    "workers": "--workers",
+}
+_NAMED = re.compile("^(" + "|".join(re.escape(name) for name in _OPTION_NAMES) + r") (must be|is )")
+
+
+def error_message(exc: DedupeError) -> str:
+    """The one-line message of ``exc``, an :class:`OptionsError` naming the
+    command-line option (``--num-perm must be ...``) instead of the library
+    parameter."""
+    message = str(exc)
+    if isinstance(exc, OptionsError):
+        message = _NAMED.sub(lambda m: f"{_OPTION_NAMES[m[1]]} {m[2]}", message)
+    return message
 
 
 HTML_SUFFIXES = (".html", ".htm")

@@ -17,18 +17,20 @@ import click
 from rich.console import Console
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
+    ProgressColumn,
     SpinnerColumn,
+    Task,
     TaskID,
     TextColumn,
     TimeElapsedColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from dedupe.cleaning.groups import KeepPolicy
 from dedupe.cleaning.pipeline import CleanOptions
-from dedupe.cli.common import OneLineError
+from dedupe.cli.common import OneLineError, error_message
 from dedupe.core.candidates import BandChoice
 from dedupe.corpus.boilerplate import BoilerplateOptions
 from dedupe.corpus.executors import Executor
@@ -38,6 +40,7 @@ from dedupe.corpus.pipeline import (
     CorpusOptions,
     CorpusSummary,
     OnError,
+    check_first_record,
     write_corpus,
 )
 from dedupe.errors import DedupeError, OptionsError
@@ -127,6 +130,30 @@ def summary_table(summary: CorpusSummary, out_dir: str) -> Table:
     return table
 
 
+# What each stage of dedupe.corpus.pipeline counts.
+UNITS = {
+    "read": "documents",
+    "candidates": "pairs",
+    "near-duplicates": "pairs",
+    "shingles": "documents",
+    "verify": "pairs",
+    "clusters": "clusters",
+    "boilerplate": "paragraphs",
+    "output": "documents",
+}
+
+
+class CountColumn(ProgressColumn):
+    """``done/total unit``, or ``done unit`` for a stage whose total was not
+    known when it started (never ``0/?``)."""
+
+    def render(self, task: Task) -> Text:
+        unit = task.fields.get("unit", "")
+        if task.fields.get("known") and task.total is not None:
+            return Text(f"{int(task.completed):,}/{int(task.total):,} {unit}")
+        return Text(f"{int(task.completed):,} {unit}")
+
+
 class RichProgress:
     """One progress bar per stage, on a terminal."""
 
@@ -135,7 +162,7 @@ class RichProgress:
             SpinnerColumn(),
             TextColumn("{task.description:<12}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            CountColumn(),
             TimeElapsedColumn(),
             console=console,
         )
@@ -143,7 +170,9 @@ class RichProgress:
 
     def start(self, stage: str, total: int | None) -> None:
         self._end_task()
-        self._task = self._bars.add_task(stage, total=total)
+        self._task = self._bars.add_task(
+            stage, total=total, known=total is not None, unit=UNITS.get(stage, "")
+        )
 
     def advance(self, count: int) -> None:
         if self._task is not None:
@@ -163,7 +192,7 @@ class RichProgress:
 
 
 def cluster_executor(
-    scheduler: str | None, local: bool, workers: int | None
+    scheduler: str | None, local: bool, workers: int | None, tmp_dir: Path | None
 ) -> AbstractContextManager[Executor | None]:
     """The Dask executor ``--scheduler``/``--dask local`` ask for, or ``None``
     (the local process pool)."""
@@ -175,7 +204,7 @@ def cluster_executor(
         raise OptionsError(
             "running on Dask needs the dask extra (pip install 'dedupe-text[dask]')"
         ) from None
-    return dask_executor(scheduler, local_workers=workers)
+    return dask_executor(scheduler, local_workers=workers, tmp_dir=tmp_dir)
 
 
 @click.command("corpus")
@@ -202,6 +231,8 @@ def cluster_executor(
 )
 @click.option(
     "--ngram",
+    "--shingle-size",
+    "ngram",
     type=click.IntRange(1),
     default=DOCUMENT_NGRAM,
     show_default=True,
@@ -242,7 +273,8 @@ def cluster_executor(
     "dask_mode",
     type=click.Choice(["local"]),
     default=None,
-    help="Run on a Dask cluster started on this machine (loopback only), --workers processes.",
+    help="Run on a Dask cluster started on this machine (loopback only): --workers "
+    "single-threaded worker processes, at most one per core.",
 )
 @click.option(
     "--chunk-size",
@@ -348,8 +380,9 @@ def corpus(
     INPUT: JSON Lines files (.jsonl, .jsonl.gz, .jsonl.zst; local, or URLs
     such as s3://bucket/part.jsonl.gz read through fsspec), Parquet files,
     WARC/WET files (.warc.gz, .wet.gz; kept records copied as they were, or
-    --jsonl), or one directory of .txt files. OUT_DIR gets corpus/ (the kept records in
-    the input's format), clusters.jsonl, boilerplate.jsonl and summary.json.
+    --jsonl), one directory of .txt files, or .txt files (one document each).
+    OUT_DIR gets corpus/ (the kept records in the input's format),
+    clusters.jsonl, boilerplate.jsonl and summary.json.
     """
     console = Console(stderr=True)
     if scheduler is not None and dask_mode is not None:
@@ -380,10 +413,12 @@ def corpus(
         if add_to_index and against is None:
             raise click.UsageError("--add needs --against INDEX")
         seen = AgainstIndex(against, add=add_to_index) if against is not None else None
+        # A wrong --field shows in the first record: say so before the LSH line.
+        check_first_record(source, options.on_error)
         if not quiet and options.near_dups is not None:
             choice = format_band_choice(options.near_dups.band_choice())
             console.print(choice, highlight=False, soft_wrap=True)
-        with cluster_executor(scheduler, dask_mode == "local", workers) as executor:
+        with cluster_executor(scheduler, dask_mode == "local", workers, tmp_dir) as executor:
             if not quiet and console.is_terminal:
                 with RichProgress(console).shown() as progress:
                     summary = write_corpus(
@@ -407,7 +442,7 @@ def corpus(
                     against=seen,
                 )
     except DedupeError as exc:
-        raise OneLineError(str(exc)) from None
+        raise OneLineError(error_message(exc)) from None
     except KeyboardInterrupt:
         # The output directory and temporary files are already removed.
         raise Interrupted("interrupted; no output written") from None

@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import click
+from click.core import ParameterSource
 
 from dedupe.cli.common import page_text
 from dedupe.index import (
@@ -24,6 +26,8 @@ from dedupe.index import (
 )
 from dedupe.io.files import ReadOptions, read_text
 from dedupe.params import DOCUMENT_NGRAM, NUM_PERM, SEED, THRESHOLD
+
+T = TypeVar("T")
 
 
 def read_document(path: str, *, html: bool) -> str:
@@ -85,6 +89,12 @@ def format_stats(stats: IndexStats) -> str:
         f"scheme:          {p.scheme}",
     ]
     return "\n".join(lines)
+
+
+def _given(name: str, value: T) -> T | None:
+    """``value`` if option ``name`` was given (not left to its default)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return None if source in (None, ParameterSource.DEFAULT) else value
 
 
 def _params(
@@ -164,14 +174,38 @@ _quiet_option = click.option("-q", "--quiet", is_flag=True, help="Print nothing.
 @click.option(
     "--all", "add_all", is_flag=True, help="Add near-duplicates too (default: skip them)."
 )
+# The defaults are what a new index gets; an existing index keeps its own
+# parameters, so only the options given on the command line count (_given).
 @click.option(
-    "--threshold", type=float, help=f"For a new index: Jaccard similarity  [{THRESHOLD}]."
+    "--threshold",
+    type=click.FloatRange(0.0, 1.0, min_open=True),
+    default=THRESHOLD,
+    show_default=True,
+    help="For a new index: Jaccard similarity.",
 )
 @click.option(
-    "--num-perm", type=int, help=f"For a new index: MinHash signature length  [{NUM_PERM}]."
+    "--num-perm",
+    type=click.IntRange(1, 4096),
+    default=NUM_PERM,
+    show_default=True,
+    help="For a new index: MinHash signature length.",
 )
-@click.option("--ngram", type=int, help=f"For a new index: words per shingle  [{DOCUMENT_NGRAM}].")
-@click.option("--seed", type=int, help=f"For a new index: MinHash permutation seed  [{SEED}].")
+@click.option(
+    "--ngram",
+    "--shingle-size",
+    "ngram",
+    type=click.IntRange(1),
+    default=DOCUMENT_NGRAM,
+    show_default=True,
+    help="For a new index: words per shingle.",
+)
+@click.option(
+    "--seed",
+    type=int,
+    default=SEED,
+    show_default=True,
+    help="For a new index: MinHash permutation seed.",
+)
 @_html_option
 @_quiet_option
 def add(
@@ -179,10 +213,10 @@ def add(
     files: tuple[str, ...],
     site: str | None,
     add_all: bool,
-    threshold: float | None,
-    num_perm: int | None,
-    ngram: int | None,
-    seed: int | None,
+    threshold: float,
+    num_perm: int,
+    ngram: int,
+    seed: int,
     html: bool,
     quiet: bool,
 ) -> None:
@@ -192,7 +226,12 @@ def add(
     stored (replaced by its current text under --all).
     An existing INDEX keeps its own parameters; giving others is an error.
     """
-    params = _params(threshold, num_perm, ngram, seed)
+    params = _params(
+        _given("threshold", threshold),
+        _given("num_perm", num_perm),
+        _given("ngram", ngram),
+        _given("seed", seed),
+    )
     if params is None:
         opened = NearDuplicateIndex.existing(index_url, create_with=IndexParams())
     else:

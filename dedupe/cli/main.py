@@ -19,7 +19,7 @@ from typing import Any
 import click
 
 from dedupe import __version__
-from dedupe.cli.common import OneLineError
+from dedupe.cli.common import OneLineError, error_message
 from dedupe.errors import DedupeError
 
 # Command name -> "module:attribute" of its click command.
@@ -40,7 +40,7 @@ def _one_line_errors() -> Iterator[None]:
         hint = f" (see '{exc.ctx.command_path} --help')" if exc.ctx is not None else ""
         raise OneLineError(exc.format_message() + hint) from None
     except DedupeError as exc:
-        raise OneLineError(str(exc)) from None
+        raise OneLineError(error_message(exc)) from None
 
 
 class LazyGroup(click.Group):

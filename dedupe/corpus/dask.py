@@ -40,7 +40,8 @@ import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import dask
@@ -67,6 +68,7 @@ from dedupe.corpus.engines import (
 )
 from dedupe.corpus.executors import available_cores
 from dedupe.corpus.near_duplicates import BandStore, ShingleTask, shingle_chunk
+from dedupe.corpus.workdirs import temp_dir
 from dedupe.errors import OptionsError
 from dedupe.io.records import comparable
 from dedupe.io.sources import Partition, records_of
@@ -458,9 +460,13 @@ class DaskExecutor:
         )
 
 
-def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
+def local_cluster(
+    workers: int, *, processes: bool = True, local_directory: str | Path | None = None
+) -> LocalCluster:
     """A cluster of ``workers`` single-threaded workers on this machine, on
-    loopback only, dashboard on a free loopback port."""
+    loopback only, dashboard on a free loopback port. ``local_directory``:
+    where workers spill and lock (``None``: Dask's ``dask-scratch-space``
+    under the system temp dir, which outlives the cluster)."""
     if workers < 1:
         raise OptionsError(f"workers must be at least 1, not {workers}")
     with _sigint_ignored():
@@ -473,7 +479,26 @@ def local_cluster(workers: int, *, processes: bool = True) -> LocalCluster:
             host="127.0.0.1",
             dashboard_address="127.0.0.1:0",
             silence_logs=logging.ERROR,
+            **_scratch(local_directory),
         )
+
+
+def _scratch(local_directory: str | Path | None) -> dict[str, Any]:
+    if local_directory is None:
+        return {}
+    # The scheduler keeps a scratch space of its own (empty, but left behind).
+    where = str(local_directory)
+    return {"local_directory": where, "scheduler_kwargs": {"local_directory": where}}
+
+
+def local_worker_count(asked: int | None) -> int:
+    """Worker processes of a cluster started on this machine: ``asked``
+    (``None``: every core), at most one per core. Each worker runs one
+    thread, and Dask's nanny already caps the BLAS/OpenMP threads of each at
+    one; more workers than cores only compete for them (and split the
+    memory limit between more processes, so each spills sooner)."""
+    cores = available_cores()
+    return cores if asked is None else max(1, min(asked, cores))
 
 
 @contextmanager
@@ -495,19 +520,26 @@ def _sigint_ignored() -> Iterator[None]:
 
 @contextmanager
 def dask_executor(
-    scheduler: str | None = None, *, local_workers: int | None = None
+    scheduler: str | None = None,
+    *,
+    local_workers: int | None = None,
+    tmp_dir: Path | None = None,
 ) -> Iterator[DaskExecutor]:
     """A :class:`DaskExecutor` on the scheduler at ``scheduler``
     (``tcp://host:8786``), or else on a :func:`local_cluster` of
-    ``local_workers`` (``None``: every core); both are closed on exit."""
-    cluster = local_cluster(local_workers or available_cores()) if scheduler is None else None
-    try:
+    :func:`local_worker_count` ``(local_workers)`` workers, scratch space in
+    a temporary directory under ``tmp_dir`` (``None``: the system temp
+    dir); all are closed and removed on exit."""
+    with ExitStack() as stack:
+        cluster = None
+        if scheduler is None:
+            scratch = stack.enter_context(temp_dir("dask", tmp_dir))
+            cluster = stack.enter_context(
+                local_cluster(local_worker_count(local_workers), local_directory=scratch)
+            )
         try:
             client = Client(scheduler if cluster is None else cluster, set_as_default=False)
         except OSError as exc:
             raise OptionsError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
         with client:
             yield DaskExecutor(client)
-    finally:
-        if cluster is not None:
-            cluster.close()

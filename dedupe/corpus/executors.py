@@ -12,8 +12,10 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import sys
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -58,13 +60,21 @@ class ProcessExecutor:
         if workers < 1:
             raise OptionsError(f"workers must be at least 1, not {workers}")
         self.workers = workers
-        # spawn: forking a process that may hold threads (rich, numpy) is unsafe.
+        self.start_method = start_method()
         self._pool = ProcessPoolExecutor(
             workers,
-            mp_context=multiprocessing.get_context("spawn"),
+            mp_context=multiprocessing.get_context(self.start_method),
             initializer=start_worker,
             initargs=(os.getpid(),),
         )
+        if self.start_method == "fork":
+            # Every worker is forked at the first task: do it now, while
+            # start_method() still holds (no other thread has started since).
+            with _sigint_held(), warnings.catch_warnings():
+                # Python 3.12+ warns about any OS thread; the ones left are
+                # native pools (OpenBLAS) that re-create themselves after fork.
+                warnings.filterwarnings("ignore", ".* is multi-threaded", DeprecationWarning)
+                self._pool.submit(int).result()
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]:
         pending: deque[Future[R]] = deque()
@@ -135,6 +145,28 @@ def _exit_with(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(_WATCH_SECONDS)
     os._exit(1)
+
+
+def start_method() -> str:
+    """How worker processes start: ``"fork"`` or ``"spawn"``.
+
+    spawn (a fresh interpreter) is the safe default, but each new worker first
+    runs the caller's main script again (as ``__mp_main__``; forkserver does
+    the same), so a script without an ``if __name__ == "__main__":`` guard
+    would start its whole run again in every worker and break the pool.
+    fork copies this process and runs nothing again; it is safe while no
+    other Python thread runs (a copied lock held by a thread that does not
+    exist in the child would never be released). So: fork on Linux when spawn
+    would run a script again and this is the only thread; spawn otherwise
+    (no script to run again: ``python -c``, a REPL, a notebook; threads
+    running; macOS and Windows, where fork is unsafe or missing).
+    """
+    main = sys.modules.get("__main__")
+    from_name = getattr(getattr(main, "__spec__", None), "name", None)
+    reruns_script = from_name is not None or getattr(main, "__file__", None) is not None
+    if reruns_script and sys.platform == "linux" and threading.active_count() == 1:
+        return "fork"
+    return "spawn"
 
 
 def available_cores() -> int:

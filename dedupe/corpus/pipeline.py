@@ -36,7 +36,7 @@ import tempfile
 import time
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -99,9 +99,10 @@ from dedupe.io.sources import (
     SkipsRecords,
     Source,
     SpanPartition,
+    TextDirSource,
     records_of,
 )
-from dedupe.params import CHUNK_SIZE
+from dedupe.params import CHUNK_SIZE, IN_PROCESS_MAX_BYTES
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -126,7 +127,9 @@ class CorpusOptions:
     to turn the stage off. ``keep``: which document of a cluster stays;
     ``keep_by``: a numeric field whose largest value stays instead (missing
     values rank last; ties by input order). ``workers``: processes (``None``:
-    every core). ``chunk_size``: records per partition of the input (a task).
+    every core, or this process alone for an input known to be smaller than
+    :data:`dedupe.params.IN_PROCESS_MAX_BYTES`; the output is the same).
+    ``chunk_size``: records per partition of the input (a task).
     ``tmp_dir``: where the spilled band keys and shingle sets go (``None``:
     the system temp dir)."""
 
@@ -162,7 +165,10 @@ class CorpusOptions:
 
 class Progress(Protocol):
     """Receives progress: a stage starts (``total`` units, ``None`` if
-    unknown), then advances."""
+    unknown), then advances. Units: documents (read, shingles, output),
+    candidate pairs (candidates, verify, near-duplicates), clusters, and
+    boilerplate paragraphs; a stage of unknown total advances by what it
+    found once it has found it."""
 
     def start(self, stage: str, total: int | None) -> None: ...
 
@@ -278,6 +284,9 @@ class ReadTask:
     choice: BandChoice | None
     boilerplate: BoilerplateOptions | None
     keep_by: str | None
+    # Whether to load the compiled signer (same results, faster on large
+    # inputs, seconds to load: not worth it for a small one).
+    compiled: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,8 +330,9 @@ def read_chunk(task: ReadTask) -> ReadResult:
     texts = tuple(comparable(r.text) for r in records)
     bands = None
     if task.near is not None and task.choice is not None:
-        # A corpus worker signs many partitions: loading numba pays off.
-        use_compiled()
+        if task.compiled:
+            # A corpus worker signs many partitions: loading numba pays off.
+            use_compiled()
         bands = sign_chunk(SignTask(texts, task.near, task.choice))
     sets = [document_keys(t, task.boilerplate) for t in texts] if task.boilerplate else []
     return ReadResult(
@@ -350,11 +360,13 @@ class CandidateShingles:
     ids: tuple[str, ...]
 
 
-def candidate_shingles(task: tuple[Partition, int]) -> CandidateShingles:
-    """Shingle sets (``ngram`` words) and ids of a partition's records."""
-    partition, ngram = task
+def candidate_shingles(task: tuple[Partition, int, bool]) -> CandidateShingles:
+    """Shingle sets (``ngram`` words) and ids of a partition's records
+    (``compiled``: load the compiled shingler first)."""
+    partition, ngram, compiled = task
     records = records_of(partition)
-    use_compiled()
+    if compiled:
+        use_compiled()
     return CandidateShingles(
         shingle_chunk(ShingleTask(tuple(comparable(r.text) for r in records), ngram)),
         tuple(r.id for r in records),
@@ -505,6 +517,29 @@ class _Spool:
                 return
 
 
+def _stopped_by(message: str) -> str:
+    return f"{message} (use --on-error skip to skip bad records)"
+
+
+def check_first_record(source: Source, on_error: OnError) -> None:
+    """Raise the :class:`InputError` a run that stops on bad records would
+    raise if the input's first record is bad (a text field it lacks, say),
+    before any worker starts. Reads that record only."""
+    if on_error is not OnError.STOP:
+        return
+    partitions = source.partitions(1)
+    try:
+        for partition in partitions:
+            for _, item in partition.items():
+                if isinstance(item, BadRecord):
+                    raise InputError(_stopped_by(item.message))
+                return
+    finally:
+        close = getattr(partitions, "close", None)
+        if close is not None:
+            close()
+
+
 @dataclass(slots=True)
 class _Documents:
     """A few numbers per document, gathered in the read pass.
@@ -537,7 +572,7 @@ class _Documents:
         """Take a partition's read result (the next in input order)."""
         for message in result.bad:
             if on_error is OnError.STOP:
-                raise InputError(f"{message} (use --on-error skip to skip bad records)")
+                raise InputError(_stopped_by(message))
             self.bad += 1
             if len(self.bad_examples) < _MAX_EXAMPLES:
                 self.bad_examples.append(message)
@@ -603,8 +638,10 @@ class CorpusResult:
         executor: Executor,
         workdir: tempfile.TemporaryDirectory[str],
         progress: Progress,
+        compiled: bool = True,
     ) -> None:
         self.source = source
+        self._compiled = compiled
         self.options = options
         self._executor = executor
         self._workdir = workdir
@@ -694,7 +731,12 @@ class CorpusResult:
                 elif kept is not None:
                     kept.append(partition)
                 yield ReadTask(
-                    partition, near, self.band_choice, options.boilerplate, options.keep_by
+                    partition,
+                    near,
+                    self.band_choice,
+                    options.boilerplate,
+                    options.keep_by,
+                    self._compiled,
                 )
 
         try:
@@ -722,6 +764,7 @@ class CorpusResult:
             started = time.perf_counter()
             self._progress.start("boilerplate", None)
             self._boilerplate = self._count_boilerplate(keys, self._kept(), options.boilerplate)
+            self._progress.advance(len(np.unique(self._boilerplate.key)))
             self._timed("boilerplate", started)
 
     def _check_ids(self) -> None:
@@ -788,6 +831,7 @@ class CorpusResult:
         self._progress.start("candidates", None)
         pairs = bands.candidates(self._executor)
         self._candidate_pairs = len(pairs)
+        self._progress.advance(len(pairs))
         self._timed("candidates", started)
         if not len(pairs):
             return self.clusters
@@ -799,8 +843,8 @@ class CorpusResult:
         store = ShingleStore(work / "shingles", candidates)
         self._progress.start("shingles", len(candidates))
 
-        def task(_: npt.NDArray[np.int64], partition: Partition) -> tuple[Partition, int]:
-            return partition, near.ngram
+        def task(_: npt.NDArray[np.int64], partition: Partition) -> tuple[Partition, int, bool]:
+            return partition, near.ngram, self._compiled
 
         try:
             for numbers, found in self._map_chosen(candidate_shingles, wanted, task):
@@ -841,6 +885,7 @@ class CorpusResult:
             threshold=near.threshold,
             measure=measure,
         )
+        self._progress.advance(clusters.count)
         self._timed("clusters", started)
         return clusters
 
@@ -859,6 +904,7 @@ class CorpusResult:
         found = engine.near_duplicates(NearDupJob(bands, near, rank, reads))
         self.edges, self.edge_similarity = found.edges, found.similarity
         self._candidate_pairs, self._verified_pairs = found.candidate_pairs, len(found.edges)
+        self._progress.advance(found.candidate_pairs)
         self._fetch_ids(found.clusters.documents)
         self._timed("near-duplicates", started)
         return found.clusters
@@ -871,6 +917,11 @@ class CorpusResult:
             self._ids.update(zip(numbers.tolist(), ids, strict=True))
 
     # -- output --
+
+    @property
+    def records_read(self) -> int:
+        """Records the read pass found, good and bad."""
+        return len(self._nbytes) + self._docs.bad
 
     def cluster_members(self) -> list[ClusterMember]:
         """Every document in a cluster of two or more, by cluster, kept document first."""
@@ -1065,7 +1116,8 @@ def dedupe_corpus(
     one-shot iterator is first spooled to a temporary file.
 
     Runs the analysis now (in ``executor``, by default a process pool unless
-    ``options.workers`` is 1; the run closes it) and returns a
+    ``options.workers`` is 1 or, with ``options.workers`` left ``None``, the
+    input is small (:func:`is_small`); the run closes it) and returns a
     :class:`CorpusResult` that yields the kept records.
     """
     options = options or CorpusOptions()
@@ -1078,8 +1130,10 @@ def dedupe_corpus(
             if iter(iterable) is iterable:
                 iterable = _Spool(iterable, Path(workdir.name) / "records.pickle")
             source = RecordsSource(iterable, text_field=text_field, id_field=id_field)
+        check_first_record(source, options.on_error)
+        small = is_small(source)
         if executor is None:
-            executor = make_executor(options.workers)
+            executor = make_executor(1 if small and options.workers is None else options.workers)
     except BaseException:
         workdir.cleanup()
         raise
@@ -1089,6 +1143,7 @@ def dedupe_corpus(
         executor=executor,
         workdir=workdir,
         progress=progress or _NoProgress(),
+        compiled=not small,
     )
     try:
         result.analyse()
@@ -1098,10 +1153,50 @@ def dedupe_corpus(
     return result
 
 
+def is_small(source: Source, limit: int = IN_PROCESS_MAX_BYTES) -> bool:
+    """Whether ``source`` is known to hold fewer than ``limit`` bytes: the
+    texts of records held in memory (a list or other sized collection, or a
+    spooled iterator), or local input files as stored (compressed ones
+    compressed, a directory's ``.txt`` files). URLs and other sources count
+    as large. Reads no more than ``limit`` bytes' worth to tell."""
+    total = 0
+    if isinstance(source, RecordsSource):
+        records = source.records
+        if not isinstance(records, (Collection, _Spool)):
+            return False
+        for record in records:
+            text = record.get(source.text_field) if isinstance(record, Mapping) else None
+            total += len(text) if isinstance(text, str) else 1
+            if total >= limit:
+                return False
+        return True
+    if not source.paths:
+        return False
+    for path in source.paths:
+        if not isinstance(path, Path):
+            return False
+        files = (f for f in path.rglob("*.txt") if f.is_file()) if path.is_dir() else [path]
+        for file in files:
+            try:
+                total += file.stat().st_size
+            except OSError:
+                return False
+            if total >= limit:
+                return False
+    return True
+
+
 def _write_jsonl(path: Path, rows: Iterable[dict[str, Any]]) -> None:
     with path.open("w", encoding="utf-8") as file:
         for row in rows:
             file.write(json_line(row))
+
+
+def _no_documents(source: Source) -> str:
+    where = ", ".join(str(p) for p in source.paths) or "the records"
+    if isinstance(source, TextDirSource) and source.files is None:
+        return f"{where}: no documents (no .txt files in it)"
+    return f"{where}: no documents"
 
 
 def _check_apart(source: Source, out_dir: Path) -> None:
@@ -1154,7 +1249,8 @@ def write_corpus(
     added so far in the index and no output.
 
     Raises :class:`OutputError` when ``out_dir`` (symbolic links resolved) is
-    an input, holds one or lies inside one.
+    an input, holds one or lies inside one, and :class:`InputError` (with
+    nothing written) when the input holds no records at all.
     """
     if is_url(out_dir):
         remote = RemoteDir(str(out_dir))
@@ -1200,6 +1296,8 @@ def write_corpus(
         screened = screen(source, index, size=run.chunk_size) if index is not None else None
         run_source = screened.source if screened is not None else source
         with dedupe_corpus(run_source, options=run, progress=progress, executor=executor) as result:
+            if not result.records_read and screened is None:
+                raise InputError(_no_documents(source))
             corpus_dir = partial / "corpus"
             corpus_dir.mkdir()
             writer = open_writer(source, corpus_dir, output_format=output_format)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
+import os
 import stat
 import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -773,16 +774,20 @@ def _check_utf8_start(path: Path | Url, head: bytes) -> None:
 
 @dataclass(frozen=True, slots=True)
 class TextDirSource:
-    """Every ``.txt`` file under a directory, in sorted path order; the id is
-    the path relative to the directory (with ``/``). Text is read as UTF-8
-    with line endings as they are."""
+    """Every ``.txt`` file under a directory, in sorted path order, or the
+    ``files`` given under it (``/``-separated paths relative to it, in the
+    order given), one document each; the id is the path relative to the
+    directory. Text is read as UTF-8 with line endings as they are."""
 
     root: Path
     format: InputFormat = InputFormat.TEXT_DIR
     text_field: str = DEFAULT_TEXT_FIELD
+    files: tuple[str, ...] | None = None
 
     @property
     def paths(self) -> tuple[Path, ...]:
+        if self.files is not None:
+            return tuple(self.root / name for name in self.files)
         return (self.root,)
 
     @property
@@ -795,11 +800,15 @@ class TextDirSource:
     def partitions(self, size: int) -> Iterator[Partition]:
         # rglob does not enter linked directories; a linked .txt file is
         # listed, and read only if it stays inside the directory (TextFiles).
-        names = [
-            path.relative_to(self.root).as_posix()
-            for path in sorted(self.root.rglob("*.txt"))
-            if path.is_file()
-        ]
+        names = (
+            list(self.files)
+            if self.files is not None
+            else [
+                path.relative_to(self.root).as_posix()
+                for path in sorted(self.root.rglob("*.txt"))
+                if path.is_file()
+            ]
+        )
         for lo in range(0, len(names), size):
             chunk = tuple(names[lo : lo + size])
             yield TextFiles(self.root, chunk, tuple(range(len(chunk))))
@@ -907,7 +916,7 @@ def _kind(path: Path | Url) -> InputFormat:
         if is_warc(path.name):
             raise OptionsError(f"{path}: WARC/WET inputs must be local files")
         return InputFormat.JSONL
-    if path.is_dir():
+    if path.is_dir() or path.suffix.lower() == ".txt":
         return InputFormat.TEXT_DIR
     if is_warc(path.name):
         return InputFormat.WARC
@@ -923,7 +932,8 @@ def open_source(
     text_field: str = DEFAULT_TEXT_FIELD,
     id_field: str | None = None,
 ) -> Source:
-    """The source for input paths: one directory of ``.txt`` files, or JSON
+    """The source for input paths: one directory of ``.txt`` files, or
+    ``.txt`` files (one document each), or JSON
     Lines files (``.gz``/``.zst`` compressed by suffix; local, or URLs such
     as ``s3://bucket/part-0.jsonl.gz`` read through fsspec), or ``.parquet``
     files, or local WARC/WET files (``.warc``, ``.wet``, with ``.gz``; the
@@ -951,14 +961,13 @@ def open_source(
     kinds = {_kind(p) for p in resolved}
     if len(kinds) > 1:
         raise OptionsError(
-            "inputs mix formats (JSON Lines, Parquet, WARC, directories); give one kind"
+            "inputs mix formats (JSON Lines, Parquet, WARC, .txt files or directories);"
+            " give one kind"
         )
     kind = kinds.pop()
     local = tuple(p for p in resolved if isinstance(p, Path))
     if kind is InputFormat.TEXT_DIR:
-        if len(local) > 1:
-            raise OptionsError("give one directory of .txt files, not several")
-        return TextDirSource(local[0], text_field=text_field)
+        return _text_source(local, text_field)
     if kind is InputFormat.PARQUET:
         parquet_module()
         return ParquetSource(local, text_field=text_field, id_field=id_field)
@@ -970,6 +979,21 @@ def open_source(
         fastwarc_module()
         return WarcSource(local, text_field=text_field)
     return JsonlSource(resolved, text_field=text_field, id_field=id_field)
+
+
+def _text_source(paths: tuple[Path, ...], text_field: str) -> TextDirSource:
+    """One directory of ``.txt`` files, or ``.txt`` files named one by one
+    (ids relative to the directory they have in common)."""
+    if any(p.is_dir() for p in paths):
+        if len(paths) > 1:
+            raise OptionsError("give one directory of .txt files, or .txt files, not several")
+        return TextDirSource(paths[0], text_field=text_field)
+    root = Path(os.path.commonpath([p.parent.absolute() for p in paths]))
+    names = tuple(p.absolute().relative_to(root).as_posix() for p in paths)
+    if len(paths) == 1 or all(p.parent == paths[0].parent for p in paths):
+        # Named as given ("a.txt", not "/home/me/a.txt") when that is enough.
+        root = paths[0].parent
+    return TextDirSource(root, text_field=text_field, files=names)
 
 
 def records_of(partition: Partition) -> list[Record]:
