@@ -63,6 +63,11 @@ class _Without:
         self._wanted = wanted
 
     @property
+    def partition_size(self) -> int:
+        """Records a partition: the only cut this source reads in."""
+        return self._size
+
+    @property
     def format(self) -> InputFormat:
         return self._source.format
 

@@ -527,7 +527,8 @@ def check_first_record(source: Source, on_error: OnError) -> None:
     before any worker starts. Reads that record only."""
     if on_error is not OnError.STOP:
         return
-    partitions = source.partitions(1)
+    # A source cut once already (screened against an index) reads in its own cut.
+    partitions = source.partitions(getattr(source, "partition_size", 1))
     try:
         for partition in partitions:
             for _, item in partition.items():
