@@ -391,8 +391,10 @@ def clean(
     ``keep``: ``"article"`` keeps the copy that reads as the article (its own
     line of prose, not one inside a link, a URL or markup), the earliest
     between equals; ``"first"`` the earliest, ``"longest"`` the longest.
-    ``min_words``: paragraphs with fewer words are removed only as part of a
-    repeated block, never on their own (see README, "What is removed").
+    ``min_words``: paragraphs with fewer words never go as near or contained
+    copies on their own; they go as exact repeats (lines of six words or more
+    that are no refrain, or links only) or inside repeated blocks (see README,
+    "What is removed").
     ``mode``: ``"auto"``, ``"line"`` or ``"blank-line"`` paragraphs.
     ``fold_digits``: compare with every digit as ``0``.
     ``num_perm``/``seed``: MinHash signature length and permutation seed.

@@ -361,7 +361,8 @@ def _destination(
     type=int,
     default=_DEFAULTS.min_words,
     show_default=True,
-    help="Shorter paragraphs go only as part of a repeated block.",
+    help="Words a paragraph needs to go as a near or contained copy on its own; shorter "
+    "lines go as exact repeats (six words or more, or links only) or in repeated blocks.",
 )
 @click.option(
     "--mode",
