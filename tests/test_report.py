@@ -215,3 +215,17 @@ def test_html_shows_the_word_diff_of_a_near_duplicate(near: CleanResult) -> None
     page = format_html([("near.txt", near)]).split("<main>")[1]
     assert re.findall(r'<mark class="only-copy">(.*?)</mark>', page) == ["*", "February,"]
     assert re.findall(r'<mark class="only-twin">(.*?)</mark>', page) == ["January,"]
+
+
+def test_a_paragraph_of_several_lines_repeat_in_the_plural() -> None:
+    para = (
+        "The council met for six hours on Monday and adjourned\n"
+        "without a vote, diplomats said, as two members asked\n"
+        "for more time to read the draft text of the resolution."
+    )
+    other = "Another paragraph entirely, written over two lines of text\nand said once here."
+    third = "Third paragraph here with some words in it, said\nonce only and never again."
+    result = clean("\n\n".join([para, other, third, para]) + "\n")
+    report = format_text(result, "x.txt")
+    assert "  lines 11-13 repeat  lines 1-3  exact" in report
+    assert "repeats lines" not in report

@@ -239,9 +239,11 @@ def _text_pieces(result: CleanResult, source: str) -> list[Piece]:
         ]
         for r in removals:
             lines, twin_lines, label = rows[r.paragraph.index]
+            # "line 13 repeats ...", "lines 9-11 repeat ...", verbs in one column.
+            verb = "repeats" if r.paragraph.line_start == r.paragraph.line_end else "repeat "
             pieces += [
                 (f"  {lines:<{widths[0]}}", "red"),
-                (" repeats ", ""),
+                (f" {verb} ", ""),
                 (f"{twin_lines:<{widths[1]}}", "green"),
                 (f"  {label:<{widths[2]}}", "magenta"),
                 (f"  {r.similarity:.4f}  ", "yellow"),
