@@ -289,12 +289,16 @@ def week_added(run: Run) -> None:
 
 
 def index_added(run: Run) -> None:
-    assert (run.cwd / "seen.db").is_file()
-    assert "near-duplicate" not in run.stdout + run.stderr
+    assert run.stdout.count(": new, added") == 4, run.stdout
+
+
+def index_stats(run: Run) -> None:
+    assert re.search(r"^documents:\s+4$", run.stdout, re.MULTILINE), run.stdout
 
 
 def index_check(run: Run) -> None:
-    assert "copy.txt" in run.stdout + run.stderr
+    assert "new/copy.txt: near-duplicate of crawl/article-0.txt" in run.stdout
+    assert "new/fresh.txt: new" in run.stdout
 
 
 def boilerplate_cut(run: Run) -> None:
@@ -349,7 +353,7 @@ RUN: dict[str, Expect] = {
     ),
     "dedupe index add --site rudaw.net seen.db crawl/*.txt": Expect(check=index_added),
     "dedupe index check seen.db new/*.txt": Expect(status=1, setup=INDEXED, check=index_check),
-    "dedupe index stats seen.db": Expect(setup=INDEXED),
+    "dedupe index stats seen.db": Expect(setup=INDEXED, check=index_stats),
     "dedupe clean --index seen.db --site rudaw.net page.txt": Expect(
         setup=INDEXED, check=boilerplate_cut
     ),
