@@ -238,12 +238,19 @@ class _Decider:
         holders = Counter(chain.from_iterable(units[i].shingles for i in live))
         if not holders or max(holders.values()) < 2:
             return  # no two texts share a shingle: nothing lies in another
-        # Postings only of the shingles that can name a container: most are
-        # held by one text (itself), and the commonest are not counted anyway.
+        # Postings only of the shingles that can name a container: those of the
+        # kept texts (a short text goes only as a merged copy, found by key),
+        # and of those only the ones held by more than the text itself and
+        # not by so many that they are not counted.
+        wanted = {
+            h
+            for h in chain.from_iterable(units[i].shingles for i in kept)
+            if 1 < holders[h] <= MAX_POSTINGS
+        }
         postings: dict[int, list[int]] = defaultdict(list)
-        for i in live:
-            for h in units[i].shingles:
-                if 1 < holders[h] <= MAX_POSTINGS:
+        if wanted:
+            for i in live:
+                for h in wanted.intersection(units[i].shingles):
                     postings[h].append(i)
 
         def longer(q: int, p: int) -> bool:
