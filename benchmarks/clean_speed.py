@@ -1,12 +1,22 @@
-"""How fast `dedupe clean` is: start-up on the seed article, and a 10 MB text.
+"""How fast `dedupe clean` is, and how much memory it needs, on the shapes that hurt.
 
-Targets (issue 2): the seed under 0.3 s wall including interpreter start; a
-10 MB article-like text (40,000 paragraphs, a third repeated with edits)
-under 10 s and 500 MB peak memory on one core. Baselines in the same run:
-`python -c pass` (interpreter start alone) and exact line dedup
-(keep the first copy of each stripped line), the hand-rolled approach.
+Start-up: the seed article under 0.3 s wall including interpreter start
+(baseline: `python -c pass`). Throughput and peak memory (issues 14 and 15)
+of `dedupe clean -q FILE` as a user runs it, one core, on three shapes of
+input, each next to `awk '!seen[$0]++'` on the same file in the same run:
 
-    python benchmarks/clean_speed.py [--paragraphs 40000] [--runs 7] [--json PATH]
+* lines: many short lines (``--lines``, default 1,000,000: a word of the
+  seed and a number below 1,000, about 9 MB);
+* huge-line: one line of ``--huge-mb`` MB of the seed's words;
+* paragraphs: an article-like text (``--paragraphs``, default 40,000, about
+  11 MB: a third of the paragraphs repeated, half of those with edits).
+
+Targets: >= 10 MB/s; peak memory <= 20x the input + 100 MB. Peak memory is
+the maximum resident set of the command (GNU time, `/usr/bin/time`), interpreter
+included.
+
+    python benchmarks/clean_speed.py [--shapes lines,huge-line,paragraphs]
+        [--lines N] [--huge-mb MB] [--paragraphs N] [--runs 7] [--json PATH]
 """
 
 from __future__ import annotations
@@ -14,7 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -25,6 +35,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 SEED = ROOT / "samples" / "rudaw-article.txt"
+SHAPES = ("lines", "huge-line", "paragraphs")
+GNU_TIME = "/usr/bin/time"
 
 
 def wall(cmd: list[str], runs: int) -> float:
@@ -55,73 +67,130 @@ def article_like(paragraphs: int, seed: int) -> str:
     return "\n".join(made) + "\n"
 
 
-def exact_line_dedup(text: str) -> str:
-    seen: set[str] = set()
-    out = []
-    for line in text.splitlines(keepends=True):
-        key = line.strip()
-        if key and key in seen:
-            continue
-        seen.add(key)
-        out.append(line)
-    return "".join(out)
+def short_lines(count: int, seed: int) -> str:
+    """``count`` lines of a word of the seed and a number below 1,000."""
+    rng = random.Random(seed)
+    words = SEED.read_text(encoding="utf-8").split()
+    return "".join(f"{rng.choice(words)} {i % 1000}\n" for i in range(count))
 
 
-def child_clean(path: str) -> None:
-    """Run in a child process: clean ``path`` and print seconds and peak RSS."""
-    from dedupe import clean
+def huge_line(mb: float, seed: int) -> str:
+    """One line of about ``mb`` MB of the seed's words, and a final newline."""
+    rng = random.Random(seed)
+    words = SEED.read_text(encoding="utf-8").split()
+    parts: list[str] = []
+    size = 0
+    while size < mb * 1e6:
+        word = rng.choice(words)
+        parts.append(word)
+        size += len(word.encode("utf-8")) + 1
+    return " ".join(parts) + "\n"
 
-    text = Path(path).read_text(encoding="utf-8")
-    start = time.perf_counter()
-    result = clean(text)
-    seconds = time.perf_counter() - start
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "peak_mb": peak_mb, "removed": len(result.removed)}))
+
+def measure(cmd: list[str]) -> dict[str, float]:
+    """Wall seconds, CPU seconds (user + system: what a busy machine changes
+    least) and peak resident memory (MB) of ``cmd``, its output thrown away.
+
+    The peak comes from GNU time: the kernel's peak of a child forked from
+    this process counts this process's own memory, text included, in it."""
+    with tempfile.TemporaryFile() as err:
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [GNU_TIME, "-f", "%M %U %S", *cmd],
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            check=False,
+        )
+        seconds = time.perf_counter() - start
+        err.seek(0)
+        lines = err.read().decode(errors="replace").strip().splitlines()
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)}: {' / '.join(lines)}")
+    peak_kb, user, system = lines[-1].split()
+    return {
+        "seconds": seconds,
+        "cpu_seconds": float(user) + float(system),
+        "peak_mb": int(peak_kb) / 1024,
+    }
+
+
+def run_shape(name: str, text: str, dedupe: str) -> dict[str, Any]:
+    """``dedupe clean -q`` and awk on ``text``, written to a temporary file."""
+    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
+        f.write(text)
+        path = Path(f.name)
+    try:
+        mb = path.stat().st_size / 1e6
+        row: dict[str, Any] = {"shape": name, "mb": mb, "lines": text.count("\n")}
+        ours = measure([dedupe, "clean", "-q", str(path)])
+        row |= {
+            "seconds": ours["seconds"],
+            "cpu_seconds": ours["cpu_seconds"],
+            "mb_per_s": mb / ours["seconds"],
+            "peak_mb": ours["peak_mb"],
+            "peak_target_mb": 20 * mb + 100,
+        }
+        awk = shutil.which("awk")
+        if awk:
+            theirs = measure([awk, "!seen[$0]++", str(path)])
+            row |= {
+                "awk_seconds": theirs["seconds"],
+                "awk_cpu_seconds": theirs["cpu_seconds"],
+                "awk_mb_per_s": mb / theirs["seconds"],
+                "awk_peak_mb": theirs["peak_mb"],
+            }
+        return row
+    finally:
+        path.unlink()
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--shapes", default=",".join(SHAPES), help="comma-separated: %(default)s")
+    parser.add_argument("--lines", type=int, default=1_000_000)
+    parser.add_argument("--huge-mb", type=float, default=10.0)
     parser.add_argument("--paragraphs", type=int, default=40_000)
-    parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--runs", type=int, default=7, help="runs of the start-up timing")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--json", type=Path, default=ROOT / "benchmarks/results/clean_speed.json")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.child:
-        child_clean(args.child)
-        return 0
+    shapes = [s for s in args.shapes.split(",") if s]
+    unknown = sorted(set(shapes) - set(SHAPES))
+    if unknown:
+        parser.error(f"unknown shape(s): {', '.join(unknown)}; choose from {', '.join(SHAPES)}")
 
-    dedupe_cmd = [str(Path(sys.executable).with_name("dedupe")), "clean", str(SEED)]
+    dedupe = str(Path(sys.executable).with_name("dedupe"))
     startup = {
-        "dedupe_clean_seed_s": wall(dedupe_cmd, args.runs),
+        "dedupe_clean_seed_s": wall([dedupe, "clean", str(SEED)], args.runs),
         "python_start_s": wall([sys.executable, "-c", "pass"], args.runs),
     }
     startup["ratio_to_python_start"] = startup["dedupe_clean_seed_s"] / startup["python_start_s"]
-
-    text = article_like(args.paragraphs, args.seed)
-    with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as f:
-        f.write(text)
-        big = f.name
-    out = subprocess.run(
-        [sys.executable, __file__, "--child", big], check=True, capture_output=True, text=True
-    )
-    large: dict[str, Any] = json.loads(out.stdout)
-    start = time.perf_counter()
-    exact_line_dedup(text)
-    large["exact_line_dedup_s"] = time.perf_counter() - start
-    large["mb"] = len(text.encode("utf-8")) / 1e6
-    large["paragraphs"] = args.paragraphs
-    large["ratio_to_exact_line_dedup"] = large["seconds"] / large["exact_line_dedup_s"]
-    Path(big).unlink()
-
-    report = {"startup": startup, "large": large}
     print(f"seed, dedupe clean (wall, incl. interpreter): {startup['dedupe_clean_seed_s']:.3f} s")
     print(f"python -c pass:                              {startup['python_start_s']:.3f} s")
+
+    makers = {
+        "lines": lambda: short_lines(args.lines, args.seed),
+        "huge-line": lambda: huge_line(args.huge_mb, args.seed),
+        "paragraphs": lambda: article_like(args.paragraphs, args.seed),
+    }
+    rows = []
+    nan = float("nan")
     print(
-        f"{large['mb']:.1f} MB, {args.paragraphs} paragraphs: {large['seconds']:.2f} s, "
-        f"peak {large['peak_mb']:.0f} MB, {large['removed']} removed "
-        f"(exact line dedup: {large['exact_line_dedup_s']:.3f} s)"
+        f"{'shape':<11} {'MB':>6} {'s':>7} {'cpu s':>7} {'MB/s':>6} {'peak MB':>8} {'target':>7}"
+        f" | {'awk s':>6} {'awk MB/s':>8} {'awk peak':>8}"
     )
+    for name in shapes:
+        row = run_shape(name, makers[name](), dedupe)
+        rows.append(row)
+        print(
+            f"{name:<11} {row['mb']:6.1f} {row['seconds']:7.2f} {row['cpu_seconds']:7.2f}"
+            f" {row['mb_per_s']:6.2f}"
+            f" {row['peak_mb']:8.0f} {row['peak_target_mb']:7.0f}"
+            f" | {row.get('awk_seconds', nan):6.2f}"
+            f" {row.get('awk_mb_per_s', nan):8.1f} {row.get('awk_peak_mb', nan):8.0f}"
+        )
+
+    report = {"startup": startup, "shapes": rows}
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     return 0

@@ -37,6 +37,7 @@ Two more passes use the same idea, that a block is evidence a lone match is not:
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -160,34 +161,57 @@ def _match(
     return None
 
 
-def _anchor(
-    index: int, step: int, anchors: dict[int, Decision], n: int, *, reach: int = GAP
-) -> int | None:
-    j = index + step
-    for _ in range(reach):
-        if not 0 <= j < n:
-            return None
-        if j in anchors:
-            return j
-        j += step
-    return None
+class _Anchors:
+    """The strong anchors of one round of alignment, asked about in index order.
+
+    A round visits paragraphs in ascending order and adds an anchor only at
+    the paragraph it visits, so the nearest anchor after ``g`` is one known
+    when the round began, and the nearest before it is the last one met on
+    the way: both found without walking the gap (which made alignment cost
+    ``DIAGONAL_REACH`` steps a paragraph).
+    """
+
+    def __init__(self, strong: dict[int, Decision]) -> None:
+        self.decisions = strong
+        self._later = sorted(strong)
+        self._last: int | None = None
+        self._at = 0
+
+    def visit(self, g: int) -> None:
+        """Move to paragraph ``g``; call for every paragraph, in ascending order."""
+        for j in range(self._at, g):
+            if j in self.decisions:
+                self._last = j
+        self._at = g
+
+    def before(self, g: int, *, reach: int = GAP) -> int | None:
+        """The nearest anchor before ``g`` at most ``reach`` paragraphs away."""
+        last = self._last
+        return last if last is not None and g - last <= reach else None
+
+    def after(self, g: int, *, reach: int = GAP) -> int | None:
+        """The nearest anchor after ``g`` at most ``reach`` paragraphs away."""
+        k = bisect_right(self._later, g)
+        if k < len(self._later) and self._later[k] - g <= reach:
+            return self._later[k]
+        return None
 
 
 def _options(
-    g: int, units: Sequence[Unit], strong: dict[int, Decision]
+    g: int, units: Sequence[Unit], anchors: _Anchors
 ) -> tuple[list[tuple[int, bool]], int | None, Place]:
     """Places in the twin run where paragraph ``g`` may repeat (and whether it
     may be a piece of that place), the diagonal place (where the anchors put
     ``g``'s twin) and how it is known: ``"framed"`` by anchors on both sides
     that agree on it, or at the ``"edge"`` of a run."""
-    n = len(units)
-    before = _anchor(g, -1, strong, n)
-    after = _anchor(g, +1, strong, n)
+    strong = anchors.decisions
+    before = anchors.before(g)
+    after = anchors.after(g)
     if before is None or after is None:
         # Farther apart, anchors that agree on the diagonal still frame the
         # stretch between them line for line (an edited copy of a list).
-        far_before = _anchor(g, -1, strong, n, reach=DIAGONAL_REACH)
-        far_after = _anchor(g, +1, strong, n, reach=DIAGONAL_REACH)
+        far_before = anchors.before(g, reach=DIAGONAL_REACH)
+        far_after = anchors.after(g, reach=DIAGONAL_REACH)
         if far_before is not None and far_after is not None:
             offset = max(strong[far_before].twins) - far_before
             if offset == min(strong[far_after].twins) - far_after:
@@ -243,13 +267,14 @@ def _alike(a: str, b: str, threshold: float) -> bool:
 
 
 def _joined(
-    g: int, units: Sequence[Unit], strong: dict[int, Decision], removed: dict[int, Decision]
+    g: int, units: Sequence[Unit], anchors: _Anchors, removed: dict[int, Decision]
 ) -> tuple[int, int] | None:
     """Two consecutive paragraphs of the twin run whose keys, joined, are the key
     of ``g``: a merged copy's short line, where the anchors around it put it."""
     n = len(units)
-    before = _anchor(g, -1, strong, n)
-    after = _anchor(g, +1, strong, n)
+    strong = anchors.decisions
+    before = anchors.before(g)
+    after = anchors.after(g)
     if before is not None and after is not None:
         lo, hi = min(strong[before].twins), min(strong[after].twins)
         places = range(lo, hi) if lo < hi <= lo + 2 * (after - before) + GAP else range(0)
@@ -290,10 +315,12 @@ def align(
     n = len(units)
     for _ in range(ALIGN_ROUNDS):
         grew = False
+        near = _Anchors(strong)
         for g in range(n):
+            near.visit(g)
             if g in removed or g in twins or not units[g].key:
                 continue
-            options, diagonal, known = _options(g, units, strong)
+            options, diagonal, known = _options(g, units, near)
             best: tuple[int, Method, float] | None = None
             for c, contained_ok in options:
                 if not 0 <= c < n or c in removed or c == g:
@@ -312,7 +339,7 @@ def align(
                 if found and (best is None or found[1] > best[2]):
                     best = (c, found[0], found[1])
             if best is None:
-                joined = _joined(g, units, strong, removed)
+                joined = _joined(g, units, near, removed)
                 if joined is not None:
                     removed[g] = strong[g] = Decision(g, joined, Method.COVERED, 1.0, in_block=True)
                     twins.update(joined)

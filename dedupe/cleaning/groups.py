@@ -32,6 +32,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
+from itertools import chain
 
 from dedupe.core.candidates import Pairs, all_pairs, candidate_pairs, choose_bands
 from dedupe.core.forms import Form
@@ -233,13 +234,24 @@ class _Decider:
         threshold = max(self.options.threshold, MIN_CONTAINMENT)
         # Any text still kept may hold part of another, short ones included
         # (a merged copy joins a one-line paragraph to the next).
-        postings: dict[int, list[int]] = defaultdict(list)
-        for i, unit in enumerate(units):
-            if i not in self.decisions:
-                for h in unit.shingles:
-                    postings[h].append(i)
-        if all(len(v) < 2 for v in postings.values()):
+        live = [i for i in range(len(units)) if i not in self.decisions]
+        holders = Counter(chain.from_iterable(units[i].shingles for i in live))
+        if not holders or max(holders.values()) < 2:
             return  # no two texts share a shingle: nothing lies in another
+        # Postings only of the shingles that can name a container: those of the
+        # kept texts (a short text goes only as a merged copy, found by key),
+        # and of those only the ones held by more than the text itself and
+        # not by so many that they are not counted.
+        wanted = {
+            h
+            for h in chain.from_iterable(units[i].shingles for i in kept)
+            if 1 < holders[h] <= MAX_POSTINGS
+        }
+        postings: dict[int, list[int]] = defaultdict(list)
+        if wanted:
+            for i in live:
+                for h in wanted.intersection(units[i].shingles):
+                    postings[h].append(i)
 
         def longer(q: int, p: int) -> bool:
             return (units[q].tokens, -self.rank[q]) > (units[p].tokens, -self.rank[p])
@@ -267,17 +279,13 @@ class _Decider:
             # Neither a container nor a cover can hold more of ``p`` than the
             # shingles it shares with some other text: most texts share few.
             own = units[p].shingles
-            held = sum(1 for h in own if len(postings[h]) > 1)
+            held = sum(1 for h in own if holders[h] > 1)
             if held < self.options.threshold * len(own):
                 continue
             # A shingle held by very many texts says little about which of them
             # holds this one; counting it would make long texts quadratic.
             shared: Counter[int] = Counter(
-                q
-                for h in units[p].shingles
-                if len(postings[h]) <= MAX_POSTINGS
-                for q in postings[h]
-                if q != p and q not in self.decisions
+                q for h in own for q in postings.get(h, ()) if q != p and q not in self.decisions
             )
             if not shared:
                 continue

@@ -16,10 +16,17 @@ import numpy as np
 
 from dedupe.cleaning.blocks import align, corroborate, find_pieces, find_runs, find_short_runs
 from dedupe.cleaning.groups import Decision, GroupOptions, KeepPolicy, Unit, find_duplicates
-from dedupe.core.forms import form_of, link_only
+from dedupe.core.forms import Form, form_of, link_only
 from dedupe.core.minhash import SignatureOptions
 from dedupe.core.normalize import normalize, tokens
-from dedupe.core.paragraphs import Paragraph, ParagraphMode, join_kept, lines_of_blocks, split
+from dedupe.core.paragraphs import (
+    Paragraph,
+    ParagraphMode,
+    auto_mode,
+    join_kept,
+    lines_of_blocks,
+    split,
+)
 from dedupe.core.shingles import ShingleOptions, key_shingle_hashes
 from dedupe.core.verify import Method
 from dedupe.errors import OptionsError
@@ -179,14 +186,28 @@ def shingle_sets(keys: Sequence[str], options: ShingleOptions) -> list[frozenset
 
 
 def _units(paragraphs: tuple[Paragraph, ...], options: CleanOptions) -> list[Unit]:
-    keys = [normalize(p.text, fold_digits=options.fold_digits) for p in paragraphs]
+    # Copies share one key string and one shingle set: a text of many repeated
+    # short lines would otherwise hold a set for each line.
+    distinct: dict[str, str] = {}
+    keys = [
+        distinct.setdefault(key, key)
+        for key in (normalize(p.text, fold_digits=options.fold_digits) for p in paragraphs)
+    ]
     # Shingled in batches: per-call overhead, not hashing, dominates for the
     # short texts paragraphs are.
-    sets = shingle_sets(keys, ShingleOptions(size=options.shingle_size))
-    return [
-        Unit(key, shingles, len(tokens(key)), len(p.text), form_of(p.text), link_only(p.text))
-        for key, shingles, p in zip(keys, sets, paragraphs, strict=True)
-    ]
+    shingled = shingle_sets(list(distinct), ShingleOptions(size=options.shingle_size))
+    by_key = {
+        key: (shingles, len(tokens(key))) for key, shingles in zip(distinct, shingled, strict=True)
+    }
+    looks: dict[str, tuple[Form, bool]] = {}
+    units = []
+    for key, p in zip(keys, paragraphs, strict=True):
+        look = looks.get(p.text)
+        if look is None:
+            look = looks[p.text] = (form_of(p.text), link_only(p.text))
+        shingles, count = by_key[key]
+        units.append(Unit(key, shingles, count, len(p.text), *look))
+    return units
 
 
 def _kept_because(decision: Decision, units: Sequence[Unit], keep: KeepPolicy) -> KeptBecause:
@@ -328,7 +349,7 @@ def _blocks_after_lines(
     cut then is a removal with the block's measure and the twin block's lines."""
     if options.mode is not ParagraphMode.AUTO or result.mode is not ParagraphMode.LINE:
         return result
-    if not result.changed or split(result.text)[0] is not ParagraphMode.BLANK_LINE:
+    if not result.changed or auto_mode(result.text) is not ParagraphMode.BLANK_LINE:
         return result
     again = clean_with(result.text, replace(options, mode=ParagraphMode.BLANK_LINE))
     gone = {r.paragraph.index for r in result.removed}

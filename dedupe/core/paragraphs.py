@@ -173,13 +173,14 @@ def split(
     """
     chosen = _mode(mode)
     lines = _lines(text)
-    blocks = _blocks(text, lines) if chosen is not ParagraphMode.LINE else []
-    if chosen is ParagraphMode.AUTO:
-        chosen = ParagraphMode.BLANK_LINE if _wrapped(text, blocks) else ParagraphMode.LINE
     if chosen is ParagraphMode.LINE:
         groups: Iterable[list[_Line]] = ([line] for line in lines if not _is_blank(text, line))
     else:
-        groups = blocks
+        blocks = _blocks(text, lines)
+        if chosen is ParagraphMode.AUTO:
+            chosen = ParagraphMode.BLANK_LINE if _wrapped(text, blocks) else ParagraphMode.LINE
+        # The blocks hold the non-blank lines in order: no second look at each.
+        groups = blocks if chosen is ParagraphMode.BLANK_LINE else ([x] for b in blocks for x in b)
     out: list[Paragraph] = []
     for group in groups:
         first, last = group[0], group[-1]
@@ -194,6 +195,13 @@ def split(
             )
         )
     return chosen, tuple(out)
+
+
+def auto_mode(text: str) -> ParagraphMode:
+    """The mode ``AUTO`` chooses for ``text``: ``split(text)[0]``, without
+    building the paragraphs."""
+    wrapped = _wrapped(text, _blocks(text, _lines(text)))
+    return ParagraphMode.BLANK_LINE if wrapped else ParagraphMode.LINE
 
 
 def lines_of_blocks(
