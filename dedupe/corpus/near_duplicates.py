@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +32,6 @@ from dedupe.core.candidates import (
 )
 from dedupe.core.minhash import EMPTY, signatures, text_shingle_sets
 from dedupe.core.shingles import ShingleOptions
-from dedupe.corpus.executors import Executor
 from dedupe.errors import OptionsError
 from dedupe.params import (
     CORPUS_MAX_MISS,
@@ -41,6 +41,9 @@ from dedupe.params import (
     SHINGLE_BATCH_CHARS,
     THRESHOLD,
 )
+
+if TYPE_CHECKING:  # the executors import this module
+    from dedupe.corpus.executors import Executor
 
 _SHINGLE_DTYPE = np.uint64
 

@@ -55,7 +55,7 @@ from dedupe.corpus.summary import BytesRemoved, ClusterMember, CorpusSummary
 from dedupe.corpus.workdirs import fresh_dir, remove_stale_outputs, temp_dir
 from dedupe.errors import InputError, OptionsError, OutputError
 from dedupe.io.records import json_line
-from dedupe.io.sinks import JsonlWriter, RemoteDir, WarcWriter, is_url, open_writer
+from dedupe.io.sinks import RemoteDir, is_url, open_writer
 from dedupe.io.sources import (
     InputFormat,
     RecordsSource,
@@ -306,18 +306,7 @@ def write_corpus(
             corpus_dir.mkdir()
             writer = open_writer(source, corpus_dir, output_format=output_format)
             try:
-                if isinstance(writer, WarcWriter):
-                    for number, path, start, end in result.kept_runs():
-                        writer.copy(number, path, start, end)
-                elif isinstance(writer, JsonlWriter) and result.copies_lines():
-                    for number, path, start, end in result.kept_runs():
-                        writer.copy_lines(number, path, start, end)
-                elif isinstance(writer, JsonlWriter):
-                    for number, lines in result.lines():
-                        writer.write_rendered(number, lines)
-                else:
-                    for record, text in result.documents():
-                        writer.write(record, text)
+                writer.write_all(result)
             finally:
                 writer.close()
             _write_jsonl(partial / "clusters.jsonl", (asdict(m) for m in result.cluster_members()))

@@ -7,7 +7,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from dedupe.corpus.executors import Executor, ProcessExecutor
+from dedupe.corpus.executors import Executor
 from dedupe.corpus.options import Progress
 
 
@@ -45,7 +45,7 @@ class Run:
     def close(self, *, abort: bool = False) -> None:
         """Stop the workers (``abort``: at once, without waiting for running
         tasks) and remove the temporary files."""
-        if abort and isinstance(self.executor, ProcessExecutor):
+        if abort:
             self.executor.terminate()
         else:
             self.executor.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeVar
@@ -24,15 +23,12 @@ from dedupe.corpus.boilerplate import (
     near_candidates,
     near_families,
 )
-from dedupe.corpus.clusters import Clusters, resolve_clusters
+from dedupe.corpus.clusters import Clusters
 from dedupe.corpus.documents import Documents, keep_rank
-from dedupe.corpus.engines import NearDupEngine, NearDupJob
+from dedupe.corpus.engines import NearDupJob, map_chosen
 from dedupe.corpus.near_duplicates import (
     BandStore,
     NearDupOptions,
-    ShingleStore,
-    VerifyTask,
-    verify_chunk,
 )
 from dedupe.corpus.options import CorpusOptions
 from dedupe.corpus.run import Run
@@ -48,11 +44,9 @@ from dedupe.corpus.tasks import (
     OutputResult,
     OutputTask,
     ReadTask,
-    candidate_shingles,
     output_chunk,
     paragraph_key_texts,
     read_chunk,
-    record_ids,
     record_places,
 )
 from dedupe.errors import InputError
@@ -66,7 +60,6 @@ from dedupe.io.sources import (
 
 T = TypeVar("T")
 R = TypeVar("R")
-_VERIFY_CHUNK = 4096
 
 
 class CorpusStages:
@@ -125,15 +118,12 @@ class CorpusStages:
         """``fn`` run in the executor on ``task(numbers, partition)`` for each
         partition holding a ``chosen`` document (narrowed to those documents,
         ``numbers``); yields the numbers with each result, in input order."""
-        pending: deque[npt.NDArray[np.int64]] = deque()
+        return map_chosen(self._run.executor.map, fn, self._selected(chosen), task)
 
-        def tasks() -> Iterator[T]:
-            for numbers, partition in self._docs.selected(self._partitions(), chosen):
-                pending.append(numbers)
-                yield task(numbers, partition)
-
-        for result in self._run.executor.map(fn, tasks()):
-            yield pending.popleft(), result
+    def _selected(
+        self, chosen: npt.NDArray[np.bool_]
+    ) -> Iterator[tuple[npt.NDArray[np.int64], Partition]]:
+        return self._docs.selected(self._partitions(), chosen)
 
     def _kept(self) -> npt.NDArray[np.bool_]:
         """Whether each document survives the near-duplicate stage."""
@@ -259,96 +249,22 @@ class CorpusStages:
         return texts
 
     def _near_duplicates(self, bands: BandStore, near: NearDupOptions, work: Path) -> Clusters:
-        if isinstance(self._run.executor, NearDupEngine):
-            return self._near_duplicates_on(self._run.executor, bands, near)
-        started = time.perf_counter()
-        self._run.progress.start("candidates", None)
-        pairs = bands.candidates(self._run.executor)
-        self._candidate_pairs = len(pairs)
-        self._run.progress.advance(len(pairs))
-        self._run.timed("candidates", started)
-        if not len(pairs):
-            return self.clusters
-
-        started = time.perf_counter()
-        candidates = np.unique(pairs)
-        wanted = np.zeros(len(self._nbytes), dtype=bool)
-        wanted[candidates] = True
-        store = ShingleStore(work / "shingles", candidates)
-        self._run.progress.start("shingles", len(candidates))
-
-        def task(_: npt.NDArray[np.int64], partition: Partition) -> tuple[Partition, int, bool]:
-            return partition, near.ngram, self._compiled
-
-        try:
-            for numbers, found in self._map_chosen(candidate_shingles, wanted, task):
-                self._ids.update(zip(numbers.tolist(), found.ids, strict=True))
-                store.append(found.shingles)
-                self._run.progress.advance(len(numbers))
-        finally:
-            store.close()
-        self._run.timed("shingles", started)
-
-        started = time.perf_counter()
-        self._run.progress.start("verify", len(pairs))
-
-        def measure(docs: Pairs) -> npt.NDArray[np.float64]:
-            rows = store.rows(docs)
-            tasks = (
-                VerifyTask(store.hashes_path, store.offsets_path, rows[i : i + _VERIFY_CHUNK])
-                for i in range(0, len(rows), _VERIFY_CHUNK)
-            )
-            parts = []
-            for sims in self._run.executor.map(verify_chunk, tasks):
-                parts.append(sims)
-                self._run.progress.advance(len(sims))
-            return np.concatenate([np.empty(0, np.float64), *parts])
-
-        similarity = measure(pairs)
-        good = similarity >= near.threshold
-        self.edges, self.edge_similarity = pairs[good], similarity[good]
-        self._verified_pairs = len(self.edges)
-        self._run.timed("verify", started)
-
-        started = time.perf_counter()
-        self._run.progress.start("clusters", None)
-        clusters = resolve_clusters(
-            pairs,
-            similarity,
-            keep_rank(self._docs, self.options),
-            threshold=near.threshold,
-            measure=measure,
-        )
-        self._run.progress.advance(clusters.count)
-        self._run.timed("clusters", started)
-        return clusters
-
-    def _near_duplicates_on(
-        self, engine: NearDupEngine, bands: BandStore, near: NearDupOptions
-    ) -> Clusters:
-        started = time.perf_counter()
-        self._run.progress.start("near-duplicates", None)
-
-        def reads(
-            wanted: npt.NDArray[np.bool_],
-        ) -> Iterator[tuple[npt.NDArray[np.int64], Partition]]:
-            return self._docs.selected(self._partitions(), wanted)
-
         rank = keep_rank(self._docs, self.options)
-        found = engine.near_duplicates(NearDupJob(bands, near, rank, reads))
+        job = NearDupJob(
+            bands,
+            near,
+            rank,
+            self._selected,
+            progress=self._run.progress,
+            timed=self._run.timed,
+            work=work,
+            compiled=self._compiled,
+        )
+        found = self._run.executor.near_duplicates(job)
         self.edges, self.edge_similarity = found.edges, found.similarity
         self._candidate_pairs, self._verified_pairs = found.candidate_pairs, len(found.edges)
-        self._run.progress.advance(found.candidate_pairs)
-        self._fetch_ids(found.clusters.documents)
-        self._run.timed("near-duplicates", started)
+        self._ids.update(found.ids)
         return found.clusters
-
-    def _fetch_ids(self, documents: npt.NDArray[np.int64]) -> None:
-        """Read the ids of ``documents`` (for the cluster report)."""
-        wanted = np.zeros(len(self._nbytes), dtype=bool)
-        wanted[documents] = True
-        for numbers, ids in self._map_chosen(record_ids, wanted, lambda _, p: p):
-            self._ids.update(zip(numbers.tolist(), ids, strict=True))
 
     # -- output --
 

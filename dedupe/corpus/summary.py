@@ -5,7 +5,7 @@ from __future__ import annotations
 import resource
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -72,23 +72,12 @@ class CorpusSummary:
         return out
 
 
-@runtime_checkable
-class MeasuresWorkers(Protocol):
-    """An executor whose workers are not child processes of this one (a
-    cluster): it reports each worker's peak resident set itself, in bytes."""
-
-    def peak_worker_memory(self) -> dict[str, int]: ...
-
-
 def peak_memory(executor: Executor) -> tuple[int, int]:
     """The peak resident set of this process and of any of ``executor``'s
-    workers, in bytes (a closed local pool's workers count as children)."""
+    workers, in bytes."""
     # ru_maxrss is in KiB on Linux.
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    workers = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    if isinstance(executor, MeasuresWorkers):
-        workers = max(executor.peak_worker_memory().values(), default=0)
-    return own, workers
+    return own, executor.worker_peak_memory()
 
 
 @dataclass(frozen=True, slots=True)
