@@ -1,10 +1,14 @@
-"""The runner interface of a corpus run."""
+"""The runner interface of a corpus run, and settings built from one another."""
 
 from __future__ import annotations
 
 from dedupe.corpus.engines import NearDupJob, NearDups
 from dedupe.corpus.executors import SerialExecutor
+from dedupe.corpus.near_duplicates import NearDupOptions
 from dedupe.corpus.pipeline import CorpusOptions, dedupe_corpus
+from dedupe.index.base import IndexParams
+from dedupe.io.records import FieldLine, records
+from dedupe.params import INDEX_MAX_MISS
 
 
 class Recording(SerialExecutor):
@@ -28,3 +32,18 @@ def test_the_run_asks_its_runner_for_the_near_duplicate_stage() -> None:
     assert len(runner.jobs[0].rank) == 3
     assert kept == [text, "something else entirely, not like them"]
     assert [m.id for m in result.cluster_members()] == ["0", "1"]
+
+
+def test_index_params_come_from_the_near_duplicate_options() -> None:
+    near = NearDupOptions(threshold=0.7, ngram=4, num_perm=64, seed=9, max_miss=0.002)
+    params = near.index_params()
+    assert params == IndexParams(threshold=0.7, ngram=4, num_perm=64, seed=9)
+    # The index keeps its own miss rate: it is stored and decides its bands.
+    assert params.max_miss == INDEX_MAX_MISS
+
+
+def test_field_lines_are_not_documents() -> None:
+    lines = list(records('{"text": "a"}\n\n', field="text", name="x.jsonl"))
+    assert isinstance(lines[0], FieldLine)
+    assert lines[0].replaced("b") == '{"text": "b"}\n'
+    assert lines[1] == "\n"

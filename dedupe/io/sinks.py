@@ -18,8 +18,7 @@ from typing import Any, Protocol
 from dedupe.errors import OptionsError, OutputError
 from dedupe.io.records import json_line, replace_field
 from dedupe.io.sources import InputFormat, Record, Source, parquet_module
-
-_PARQUET_BATCH = 1024
+from dedupe.params import PARQUET_BATCH_ROWS
 
 
 class KeptRecords(Protocol):
@@ -242,7 +241,7 @@ class ParquetWriter:
         fields = dict(record.fields or {})
         fields[self._text_field] = text
         self._rows[record.source].append(fields)
-        if len(self._rows[record.source]) >= _PARQUET_BATCH:
+        if len(self._rows[record.source]) >= PARQUET_BATCH_ROWS:
             self._flush(record.source)
 
     def close(self) -> None:
