@@ -71,6 +71,8 @@ SHINGLE_BATCH_CHARS = 1 << 20
 # Characters of text signed at once by `signatures()` (numpy path: about 60
 # bytes a character).
 SIGNATURE_BATCH_CHARS = 1 << 21
+# Rows of an output Parquet file written at once.
+PARQUET_BATCH_ROWS = 1024
 # Records per corpus task.
 CHUNK_SIZE = 256
 # A corpus of fewer bytes (text of records in memory, or input files as

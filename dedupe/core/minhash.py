@@ -153,7 +153,7 @@ def signatures(
     options = SignatureOptions(num_perm=num_perm, seed=seed)
     sign = partial(_sign_texts, shingling=shingling, options=options)
     if workers == 1:
-        parts = [sign(batch) for batch in _batches(texts)]
+        parts = [sign(batch) for batch in char_batches(texts)]
     else:
         compiled = _compiled()
         if compiled is not None:
@@ -227,14 +227,14 @@ def _sign_claimed(
 
 
 def _pool_batches(texts: list[str], workers: int) -> list[list[str]]:
-    batches = list(_batches(texts))
+    batches = list(char_batches(texts))
     # The last batches cut finer, so that the processes finish nearly together.
     tail = max(len(batches) - 2 * workers, 0)
-    finer = [part for b in batches[tail:] for part in _batches(b, SIGNATURE_BATCH_CHARS // 4)]
+    finer = [part for b in batches[tail:] for part in char_batches(b, SIGNATURE_BATCH_CHARS // 4)]
     return batches[:tail] + finer
 
 
-def _batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
+def char_batches(texts: Iterable[str], size: int | None = None) -> Iterator[list[str]]:
     """Consecutive texts in lists of at least ``size`` characters (default
     ``SIGNATURE_BATCH_CHARS``), the last one excepted; ``texts`` is read as it goes."""
     limit = SIGNATURE_BATCH_CHARS if size is None else size

@@ -1,10 +1,10 @@
 """``dedupe corpus`` on a Dask cluster (``dask.distributed``; the ``dask`` extra).
 
-:class:`DaskExecutor` runs the corpus stage functions of
-:mod:`dedupe.corpus.pipeline` as tasks on the cluster, results in input order; a task
-whose worker dies is run again elsewhere, so the output does not change. As
-a :class:`~dedupe.corpus.engines.NearDupEngine` it also runs the near-duplicate
-stage on the cluster, with Dask DataFrame shuffles around the
+:class:`DaskExecutor` runs the per-partition stage functions of
+:mod:`dedupe.corpus.tasks` as tasks on the cluster, results in input order; a task
+whose worker dies is run again elsewhere, so the output does not change. Its
+:meth:`~DaskExecutor.near_duplicates` (the :class:`~dedupe.corpus.executors.Executor`
+interface) runs the near-duplicate stage on the cluster, with Dask DataFrame shuffles around the
 engine-neutral partition functions of :mod:`dedupe.corpus.engines`:
 
 1. candidates: the band keys (8 bytes a document and band) go to the
@@ -38,9 +38,11 @@ import logging
 import resource
 import signal
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,6 +61,7 @@ from dedupe.corpus.engines import (
     NearDups,
     bucket_stars,
     large_star,
+    map_chosen,
     neighbourhoods,
     number_clusters,
     pair_similarity,
@@ -68,6 +71,7 @@ from dedupe.corpus.engines import (
 )
 from dedupe.corpus.executors import available_cores
 from dedupe.corpus.near_duplicates import BandStore, ShingleTask, shingle_chunk
+from dedupe.corpus.tasks import record_ids
 from dedupe.corpus.workdirs import temp_dir
 from dedupe.errors import OptionsError
 from dedupe.io.records import comparable
@@ -251,6 +255,10 @@ def _resolve(part: pd.DataFrame, threshold: float) -> pd.DataFrame:
     return _frame(document=documents, kept=kept, similarity=similarity)
 
 
+def _whole(_: npt.NDArray[np.int64], partition: Partition) -> Partition:
+    return partition
+
+
 def _peak_rss() -> int:
     # ru_maxrss is in KiB on Linux.
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
@@ -318,6 +326,13 @@ class DaskExecutor:
             future.cancel()
         self._futures.clear()
 
+    def terminate(self) -> None:
+        """Cancel this executor's tasks (the cluster's workers stay up)."""
+        self.close()
+
+    def worker_peak_memory(self) -> int:
+        return max(self.peak_worker_memory().values(), default=0)
+
     def peak_worker_memory(self) -> dict[str, int]:
         """Largest resident set of each worker process so far, in bytes, by address
         (worker threads of one process share a number)."""
@@ -353,8 +368,25 @@ class DaskExecutor:
         return unique
 
     def near_duplicates(self, job: NearDupJob) -> NearDups:
+        """The near-duplicate stage on the cluster, reported as one stage,
+        ``near-duplicates``, that advances by the candidate pairs at its end."""
+        started = time.perf_counter()
+        job.progress.start("near-duplicates", None)
         with dask.config.set(_CONFIG):
-            return self._near_duplicates(job)
+            found = self._near_duplicates(job)
+        job.progress.advance(found.candidate_pairs)
+        found = replace(found, ids=self._ids(job, found.clusters.documents))
+        job.timed("near-duplicates", started)
+        return found
+
+    def _ids(self, job: NearDupJob, documents: npt.NDArray[np.int64]) -> dict[int, str]:
+        """The ids of ``documents`` (for the cluster report), read on the cluster."""
+        wanted = np.zeros(len(job.rank), dtype=bool)
+        wanted[documents] = True
+        ids: dict[int, str] = {}
+        for numbers, found in map_chosen(self.map, record_ids, job.reads(wanted), _whole):
+            ids.update(zip(numbers.tolist(), found, strict=True))
+        return ids
 
     def _near_duplicates(self, job: NearDupJob) -> NearDups:
         empty = Clusters(

@@ -1,14 +1,15 @@
-"""Engines: where the near-duplicate stage of a corpus runs when it does not
-run on this machine's arrays.
+"""The near-duplicate stage's interface: what every runner gets and returns,
+and the engine-neutral functions a cluster runner applies per partition.
 
-:mod:`dedupe.corpus.pipeline` runs the near-duplicate stage itself (band keys sorted
-on disk, components by pointer jumping) unless its executor is also a
-:class:`NearDupEngine`, which then takes the whole stage: the band keys, a
-way to read the texts of the documents it wants, the keep order, and returns
-the clusters. A cluster engine (:mod:`dedupe.corpus.dask`) moves the data
-with its own shuffles and joins and calls the functions below on each
-partition; they are plain numpy over one partition, so any engine (Dask,
-Spark) can run them, and the local ones they wrap decide every result:
+A runner (an :class:`dedupe.corpus.executors.Executor`) runs the whole
+near-duplicate stage in :meth:`~dedupe.corpus.executors.Executor.near_duplicates`:
+it gets a :class:`NearDupJob` (the band keys, a way to read the texts of the
+documents it wants, the keep order, progress and timing) and returns
+:class:`NearDups`. The local executors run it on this machine's arrays
+(:mod:`dedupe.corpus.local`); a cluster runner (:mod:`dedupe.corpus.dask`)
+moves the data with its own shuffles and joins and calls the functions below
+on each partition; they are plain numpy over one partition, so any engine
+(Dask, Spark) can run them, and the local ones they wrap decide every result:
 
 - :func:`bucket_stars`: star edges of the rows of band buckets held whole
   in one partition (:func:`dedupe.core.candidates.star_pairs`);
@@ -24,9 +25,11 @@ Spark) can run them, and the local ones they wrap decide every result:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
-from typing import Protocol, runtime_checkable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -34,6 +37,7 @@ import numpy.typing as npt
 from dedupe.core.candidates import Pairs, star_pairs
 from dedupe.corpus.clusters import Clusters, resolve_clusters
 from dedupe.corpus.near_duplicates import BandStore, NearDupOptions, sorted_jaccard
+from dedupe.corpus.options import Progress
 from dedupe.io.sources import Partition
 
 Ints = npt.NDArray[np.int64]
@@ -46,7 +50,7 @@ class NearDupJob:
     """What the near-duplicate stage gets from a corpus run.
 
     ``bands``: the band keys of every document (closed); ``rank[d]``: document
-    ``d``'s place in keep order; ``reads(wanted)``: for the documents with
+    ``d``'s place in keep order (one entry per document); ``reads(wanted)``: for the documents with
     ``wanted[number]`` set, in input order, their numbers a partition at a
     time and the input partition that holds just them (which a worker reads
     itself, :func:`dedupe.io.sources.records_of`).
@@ -56,25 +60,52 @@ class NearDupJob:
     options: NearDupOptions
     rank: Ints
     reads: Callable[[npt.NDArray[np.bool_]], Iterator[tuple[Ints, Partition]]]
+    progress: Progress
+    timed: Callable[[str, float], None]
+    """Records that a stage ran from a ``time.perf_counter()`` value until now."""
+    work: Path
+    """A directory for spilled data, removed after the run."""
+    compiled: bool = True
+    """Whether workers load the compiled shingler (same results)."""
 
 
 @dataclass(frozen=True, slots=True)
 class NearDups:
     """The near-duplicate stage's outcome: the clusters, every verified edge
     ``(i, j)``, ``i < j``, sorted, with its exact similarity, and the number of
-    candidate pairs."""
+    candidate pairs; ``ids``: the id of every document in a cluster (more
+    may be present)."""
 
     clusters: Clusters
     edges: Pairs
     similarity: Floats
     candidate_pairs: int
+    ids: Mapping[int, str] = field(default_factory=dict)
 
 
-@runtime_checkable
-class NearDupEngine(Protocol):
-    """An executor that runs the whole near-duplicate stage itself."""
+T = TypeVar("T")
+R = TypeVar("R")
 
-    def near_duplicates(self, job: NearDupJob) -> NearDups: ...
+
+def map_chosen(
+    map_: Callable[[Callable[[T], R], Iterable[T]], Iterator[R]],
+    fn: Callable[[T], R],
+    selected: Iterable[tuple[Ints, Partition]],
+    task: Callable[[Ints, Partition], T],
+) -> Iterator[tuple[Ints, R]]:
+    """``fn`` mapped (by an executor's ``map_``) over ``task(numbers,
+    partition)`` for each of ``selected`` (document numbers and the partition
+    narrowed to them, as :attr:`NearDupJob.reads` yields); yields the numbers
+    with each result, in order."""
+    pending: deque[Ints] = deque()
+
+    def tasks() -> Iterator[T]:
+        for numbers, partition in selected:
+            pending.append(numbers)
+            yield task(numbers, partition)
+
+    for result in map_(fn, tasks()):
+        yield pending.popleft(), result
 
 
 def bucket_stars(band: Ints, key: Hashes, doc: Ints) -> Pairs:

@@ -1,16 +1,20 @@
-"""Executors: where the corpus stage functions run.
+"""Executors: where a corpus run's stages run, and the two local ones.
 
-Every stage of :mod:`dedupe.corpus.pipeline` is a pure module-level function over one
-chunk of plain data (lists of strings, numpy arrays, file paths), mapped over
-chunks by an :class:`Executor`. Results come back in submission order, so the
-output is the same whatever runs them: one process, a local process pool, or
-(later) a cluster backend implementing the same protocol.
+Every per-partition stage (:mod:`dedupe.corpus.tasks`) is a pure module-level
+function over one chunk of plain data (lists of strings, numpy arrays, file
+paths), mapped over chunks by an :class:`Executor`; the near-duplicate stage is
+the executor's own (:meth:`Executor.near_duplicates`). Results come back in
+submission order, so the output is the same whatever runs them: one process,
+a local process pool (both here), or a cluster (:mod:`dedupe.corpus.dask`).
+Adding a runner is one module with a class that has the methods of
+:class:`Executor`.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 import signal
 import sys
 import threading
@@ -22,6 +26,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Protocol, TypeVar
 
+from dedupe.corpus import local
+from dedupe.corpus.engines import NearDupJob, NearDups
 from dedupe.errors import OptionsError
 
 T = TypeVar("T")
@@ -30,13 +36,26 @@ _WATCH_SECONDS = 0.5
 
 
 class Executor(Protocol):
-    """Maps a picklable function over items, yielding results in item order."""
+    """Runs a corpus run's stages: maps a picklable function over items,
+    yielding results in item order, and runs the near-duplicate stage."""
 
     workers: int
 
     def map(self, fn: Callable[[T], R], items: Iterable[T]) -> Iterator[R]: ...
 
+    def near_duplicates(self, job: NearDupJob) -> NearDups:
+        """The whole near-duplicate stage of a run (see :mod:`dedupe.corpus.engines`)."""
+        ...
+
+    def worker_peak_memory(self) -> int:
+        """The largest resident set of any worker so far, in bytes (0: none)."""
+        ...
+
     def close(self) -> None: ...
+
+    def terminate(self) -> None:
+        """Stop now, without waiting for running tasks (an interrupted run)."""
+        ...
 
 
 class SerialExecutor:
@@ -50,6 +69,15 @@ class SerialExecutor:
 
     def close(self) -> None:
         return None
+
+    def terminate(self) -> None:
+        return None
+
+    def near_duplicates(self, job: NearDupJob) -> NearDups:
+        return local.near_duplicates(self, job)
+
+    def worker_peak_memory(self) -> int:
+        return _children_peak_memory()
 
 
 class ProcessExecutor:
@@ -93,6 +121,12 @@ class ProcessExecutor:
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
 
+    def near_duplicates(self, job: NearDupJob) -> NearDups:
+        return local.near_duplicates(self, job)
+
+    def worker_peak_memory(self) -> int:
+        return _children_peak_memory()
+
     def terminate(self) -> None:
         """Stop the workers now, running tasks and all (an interrupted run)."""
         # ProcessPoolExecutor has no public way to stop running tasks before
@@ -100,6 +134,12 @@ class ProcessExecutor:
         for process in list(getattr(self._pool, "_processes", {}).values()):
             process.terminate()
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _children_peak_memory() -> int:
+    """The largest resident set of any exited child process, in bytes."""
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
 
 
 @contextmanager

@@ -20,7 +20,6 @@ import numpy.typing as npt
 from dedupe.core.keys import site_of
 from dedupe.corpus.near_duplicates import NearDupOptions
 from dedupe.index import NearDuplicateIndex
-from dedupe.index.base import IndexParams
 from dedupe.io.sources import InputFormat, Item, Partition, Record, Source, Url
 
 
@@ -36,9 +35,7 @@ class AgainstIndex:
     def open(self, near: NearDupOptions | None) -> NearDuplicateIndex:
         """The index; without ``add`` it must exist."""
         near = near or NearDupOptions()
-        create = IndexParams(
-            threshold=near.threshold, num_perm=near.num_perm, ngram=near.ngram, seed=near.seed
-        )
+        create = near.index_params()
         return NearDuplicateIndex.existing(self.index, create_with=create if self.add else None)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import numpy.typing as npt
@@ -29,10 +30,10 @@ from dedupe.core.candidates import (
     choose_bands,
     star_pairs,
 )
-from dedupe.core.minhash import EMPTY, signatures, text_shingle_sets
+from dedupe.core.minhash import EMPTY, char_batches, signatures, text_shingle_sets
 from dedupe.core.shingles import ShingleOptions
-from dedupe.corpus.executors import Executor
 from dedupe.errors import OptionsError
+from dedupe.index.base import IndexParams
 from dedupe.params import (
     CORPUS_MAX_MISS,
     DOCUMENT_NGRAM,
@@ -41,6 +42,9 @@ from dedupe.params import (
     SHINGLE_BATCH_CHARS,
     THRESHOLD,
 )
+
+if TYPE_CHECKING:  # the executors import this module
+    from dedupe.corpus.executors import Executor
 
 _SHINGLE_DTYPE = np.uint64
 
@@ -65,6 +69,15 @@ class NearDupOptions:
 
     def band_choice(self) -> BandChoice:
         return choose_bands(self.threshold, self.num_perm, max_miss=self.max_miss)
+
+    def index_params(self) -> IndexParams:
+        """The parameters of an index that answers as these options do:
+        the same threshold, shingles and signatures. Its allowed miss rate is
+        the index's own (:data:`dedupe.params.INDEX_MAX_MISS`), since it is
+        stored in the index and decides its bands."""
+        return IndexParams(
+            threshold=self.threshold, num_perm=self.num_perm, ngram=self.ngram, seed=self.seed
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,17 +202,9 @@ def shingle_chunk(task: ShingleTask) -> ChunkShingles:
     """The shingle set of each whole text, as :func:`dedupe.core.minhash.signatures`
     sees it (``shingle_set(normalize(text))``), hashed a batch of texts at
     once (batches of about a million characters bound the memory)."""
-    parts: list[ChunkShingles] = []
-    batch: list[str] = []
-    chars = 0
-    for text in task.texts:
-        batch.append(text)
-        chars += len(text)
-        if chars >= SHINGLE_BATCH_CHARS:
-            parts.append(_shingle_batch(batch, task.ngram))
-            batch, chars = [], 0
-    if batch or not parts:
-        parts.append(_shingle_batch(batch, task.ngram))
+    parts = [
+        _shingle_batch(batch, task.ngram) for batch in char_batches(task.texts, SHINGLE_BATCH_CHARS)
+    ] or [_shingle_batch([], task.ngram)]
     return ChunkShingles(
         np.concatenate([p.hashes for p in parts]), np.concatenate([p.sizes for p in parts])
     )

@@ -28,8 +28,9 @@ _KINDS = {
 
 
 @dataclass(frozen=True, slots=True)
-class Record:
-    """One line of a JSON Lines text whose ``field`` holds the string ``value``.
+class FieldLine:
+    """One line of a JSON Lines text whose ``field`` holds the string ``value``
+    (not a document: that is :class:`dedupe.io.sources.Record`).
 
     ``line`` is the line as read, its terminator included; ``start``/``end``
     delimit the field's JSON string literal in it. ``number`` is 1-based.
@@ -64,7 +65,7 @@ def replace_field(line: str, field: str, value: str) -> str:
     start, end, old = span
     if not isinstance(old, str):
         raise ValueError(f"field {field!r} is not a string")
-    return Record(0, line, start, end, old).replaced(value)
+    return FieldLine(0, line, start, end, old).replaced(value)
 
 
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -150,8 +151,8 @@ def _lines(text: str) -> Iterator[str]:
         start = end
 
 
-def records(text: str, *, field: str, name: str) -> Iterator[Record | str]:
-    """Each line of ``text``: a :class:`Record`, or a blank line as it is.
+def records(text: str, *, field: str, name: str) -> Iterator[FieldLine | str]:
+    """Each line of ``text``: a :class:`FieldLine`, or a blank line as it is.
 
     Raises :class:`InputError` naming ``name`` and the line number for a line
     that is not one JSON object, lacks ``field``, or whose ``field`` is not a string.
@@ -176,4 +177,4 @@ def records(text: str, *, field: str, name: str) -> Iterator[Record | str]:
         if not isinstance(value, str):
             kind = _KINDS.get(type(value), "null")
             raise InputError(f"{name}:{number}: field {field!r} is {kind}, not a string")
-        yield Record(number, line, start, end, value)
+        yield FieldLine(number, line, start, end, value)

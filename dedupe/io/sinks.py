@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import os
+from collections.abc import Iterator
 from io import BufferedReader, BufferedWriter
 from pathlib import Path
 from typing import Any, Protocol
@@ -17,14 +18,36 @@ from typing import Any, Protocol
 from dedupe.errors import OptionsError, OutputError
 from dedupe.io.records import json_line, replace_field
 from dedupe.io.sources import InputFormat, Record, Source, parquet_module
+from dedupe.params import PARQUET_BATCH_ROWS
 
-_PARQUET_BATCH = 1024
+
+class KeptRecords(Protocol):
+    """The kept records of a corpus run, in the forms a writer may take them
+    (:class:`dedupe.corpus.result.CorpusResult`); a writer takes one form,
+    once."""
+
+    def documents(self) -> Iterator[tuple[Record, str]]:
+        """Each kept record with its cleaned text."""
+        ...
+
+    def lines(self) -> Iterator[tuple[int, bytes]]:
+        """Output lines made by :func:`render_line`, with their input file."""
+        ...
+
+    def copies_lines(self) -> bool:
+        """Whether :meth:`kept_runs` may stand for the output lines."""
+        ...
+
+    def kept_runs(self) -> Iterator[tuple[int, Path, int, int]]:
+        """Runs of whole input records ``(input file, path, start, end)``."""
+        ...
 
 
 class CorpusWriter(Protocol):
-    """Receives the kept records in input order, each with its cleaned text."""
+    """Writes the kept records of a run in input order; each writer takes
+    them in the form its format needs."""
 
-    def write(self, record: Record, text: str) -> None: ...
+    def write_all(self, kept: KeptRecords) -> None: ...
 
     def close(self) -> None: ...
 
@@ -74,6 +97,16 @@ class JsonlWriter:
         self._text_field = text_field
         self._files = [_open_compressed(out_dir / name) for name in names]
         self._inputs: dict[Path, BufferedReader] = {}
+
+    def write_all(self, kept: KeptRecords) -> None:
+        """Input lines copied as they are when no stage changed them, else
+        the rendered lines of the kept records."""
+        if kept.copies_lines():
+            for number, path, start, end in kept.kept_runs():
+                self.copy_lines(number, path, start, end)
+        else:
+            for number, lines in kept.lines():
+                self.write_rendered(number, lines)
 
     def write(self, record: Record, text: str) -> None:
         self._files[record.source].write(render_line(record, text, self._text_field))
@@ -143,8 +176,10 @@ class WarcWriter:
         out.flush()
         _copy_range(self._inputs[path].fileno(), out.fileno(), start, end)
 
-    def write(self, record: Record, text: str) -> None:
-        raise TypeError("WARC records are copied (copy), not rendered from text")
+    def write_all(self, kept: KeptRecords) -> None:
+        """Every kept record copied byte for byte."""
+        for number, path, start, end in kept.kept_runs():
+            self.copy(number, path, start, end)
 
     def close(self) -> None:
         for file in self._files:
@@ -158,6 +193,10 @@ class TextDirWriter:
 
     def __init__(self, out_dir: Path) -> None:
         self._root = out_dir
+
+    def write_all(self, kept: KeptRecords) -> None:
+        for record, text in kept.documents():
+            self.write(record, text)
 
     def write(self, record: Record, text: str) -> None:
         path = self._root / record.id
@@ -194,11 +233,15 @@ class ParquetWriter:
             self._writers[source].write_table(table)
             rows.clear()
 
+    def write_all(self, kept: KeptRecords) -> None:
+        for record, text in kept.documents():
+            self.write(record, text)
+
     def write(self, record: Record, text: str) -> None:
         fields = dict(record.fields or {})
         fields[self._text_field] = text
         self._rows[record.source].append(fields)
-        if len(self._rows[record.source]) >= _PARQUET_BATCH:
+        if len(self._rows[record.source]) >= PARQUET_BATCH_ROWS:
             self._flush(record.source)
 
     def close(self) -> None:
