@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from dedupe.cleaning.pipeline import CleanOptions, CleanResult, clean_with
+from dedupe.cleaning.pipeline import CleanResult
 from dedupe.core.paragraphs import ParagraphMode
 from dedupe.errors import InputError, OptionsError
 
@@ -139,11 +139,3 @@ def clean_html(
     options.setdefault("mode", ParagraphMode.LINE)
     result = clean(text, **options)
     return HtmlCleanResult(extractor=chosen, extracted=text, result=result)
-
-
-def clean_html_with(
-    html: str, options: CleanOptions, *, extractor: Extractor | str = Extractor.AUTO
-) -> HtmlCleanResult:
-    """:func:`clean_html` with the cleaning options gathered in a :class:`CleanOptions`."""
-    chosen, text = extract_text(html, extractor=extractor)
-    return HtmlCleanResult(extractor=chosen, extracted=text, result=clean_with(text, options))

@@ -158,10 +158,6 @@ class Boilerplate:
         return self.key[lo:hi]
 
 
-def _empty_boilerplate() -> Boilerplate:
-    return Boilerplate(np.empty(0, np.int64), np.empty(0, np.uint64), np.empty(0, np.int64))
-
-
 def _sorted_boilerplate(site: Ints, key: Keys, documents: Ints) -> Boilerplate:
     order = np.lexsort((key, site))
     return Boilerplate(site[order], key[order], documents[order])
