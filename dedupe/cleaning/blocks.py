@@ -36,7 +36,6 @@ Two more passes use the same idea, that a block is evidence a lone match is not:
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_right
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -44,11 +43,11 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Literal
 
-from dedupe.cleaning.groups import REFRAIN_COPIES, Decision, Unit
+from dedupe.cleaning.groups import REFRAIN_COPIES, Decision, Unit, neighbours_repeat
 from dedupe.core.forms import Form, is_fragment
+from dedupe.core.normalize import fold_digits
 from dedupe.core.verify import Method, jaccard, ratio
 
-_DIGIT = re.compile(r"\d")
 Place = Literal["free", "edge", "framed"]
 
 # How many kept paragraphs may separate a paragraph from the anchors around it.
@@ -149,7 +148,7 @@ def _match(
     elif place == "framed" or (place == "edge" and unit.tokens <= 1):
         # Framed by anchors, or a one-word line (which goes only between
         # removed lines, see _hemmed): a small edit or other digits.
-        if _DIGIT.sub("0", unit.key) == _DIGIT.sub("0", other.key):
+        if fold_digits(unit.key) == fold_digits(other.key):
             return Method.NEAR, 1.0  # the same line up to its digits
         near = max(near, ratio(unit.key, other.key))
     elif place == "edge":
@@ -263,7 +262,7 @@ def _hemmed(
 
 def _alike(a: str, b: str, threshold: float) -> bool:
     """Equal keys, equal up to digits, or a small edit apart."""
-    return a == b or _DIGIT.sub("0", a) == _DIGIT.sub("0", b) or ratio(a, b) >= threshold
+    return a == b or fold_digits(a) == fold_digits(b) or ratio(a, b) >= threshold
 
 
 def _joined(
@@ -491,11 +490,9 @@ def _labelled(a: str, b: str) -> bool:
 
 
 def _beside(i: int, twin: int, units: Sequence[Unit], decisions: dict[int, Decision]) -> bool:
+    if neighbours_repeat(units, i, twin):
+        return True
     n = len(units)
-    for step in (-1, 1):
-        j, t = i + step, twin + step
-        if 0 <= j < n and 0 <= t < n and t != i and units[j].key and units[j].key == units[t].key:
-            return True
     for j in range(max(0, i - GAP - 1), min(n, i + GAP + 2)):
         other = decisions.get(j)
         if j == i or other is None:

@@ -117,6 +117,18 @@ class GroupOptions:
             raise OptionsError(f"min_words must be 0 or more, not {self.min_words}")
 
 
+def neighbours_repeat(units: Sequence[Unit], i: int, twin: int) -> bool:
+    """Whether a neighbour of text ``i`` repeats the same neighbour of ``twin``:
+    then both sit in runs that repeat (a copy of a block, a chorus, a list
+    shown twice). Units are in text order."""
+    n = len(units)
+    for step in (-1, 1):
+        a, b = i + step, twin + step
+        if 0 <= a < n and 0 <= b < n and b != i and units[a].key and units[a].key == units[b].key:
+            return True
+    return False
+
+
 def keep_order(units: Sequence[Unit], policy: KeepPolicy) -> list[int]:
     """Indexes in the order in which units claim to be kept."""
     if policy is KeepPolicy.LONGEST:
@@ -184,16 +196,6 @@ class _Decider:
             return False
         return copies < REFRAIN_COPIES or unit.form is not Form.PROSE
 
-    def in_structure(self, i: int, rep: int) -> bool:
-        """Whether a neighbour of text ``i`` repeats the same neighbour of ``rep``:
-        then both sit in runs that repeat (a chorus, a list shown twice)."""
-        units, n = self.units, len(self.units)
-        for step in (-1, 1):
-            a, b = i + step, rep + step
-            if 0 <= a < n and 0 <= b < n and a != rep and units[a].key == units[b].key:
-                return bool(units[a].key)
-        return False
-
     def exact_and_near(self) -> list[int]:
         units, options = self.units, self.options
         first_by_key: dict[str, int] = {}
@@ -205,7 +207,7 @@ class _Decider:
             if (short and not self.lone_repeat(unit, copies[unit.key])) or not unit.key:
                 continue
             rep = first_by_key.setdefault(unit.key, i)
-            if rep != i and short and not unit.noise and self.in_structure(i, rep):
+            if rep != i and short and not unit.noise and neighbours_repeat(units, i, rep):
                 continue  # part of a repeated run: the runs stage judges it whole
             if rep != i:
                 self.remove(i, (rep,), Method.EXACT, 1.0)
@@ -258,16 +260,14 @@ class _Decider:
 
         # A short text goes only as a merged copy: whole paragraphs joined.
         merged_only = {
-            i
-            for i, u in enumerate(units)
-            if u.tokens < self.options.min_words and u.shingles and i not in self.decisions
+            i for i in live if units[i].tokens < self.options.min_words and units[i].shingles
         }
         candidates = set(kept) | merged_only
         by_length = sorted(candidates, key=lambda i: (-units[i].tokens, self.rank[i]))
         first_of_key: dict[str, int] = {}
-        for i, unit in enumerate(units):
-            if unit.key and i not in self.decisions:
-                first_of_key.setdefault(unit.key, i)
+        for i in live:
+            if units[i].key:
+                first_of_key.setdefault(units[i].key, i)
         for p in by_length:
             if p in self.decisions or any(
                 self.decisions[d].method is Method.COVERED for d in self.dependents.get(p, ())

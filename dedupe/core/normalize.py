@@ -79,6 +79,11 @@ def normalize(text: str, *, fold_digits: bool = False) -> str:
     return " ".join(key.split())
 
 
+def fold_digits(key: str) -> str:
+    """``key`` with every decimal digit made ``0`` ("5 May 2020" ~ "6 May 2021")."""
+    return _DIGIT.sub("0", key)
+
+
 def tokens(key: str) -> list[str]:
     """Word tokens of a key; in scripts written without spaces (CJK, Thai ...)
     every character is a token."""
