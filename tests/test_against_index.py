@@ -108,3 +108,19 @@ def test_add_creates_a_missing_index(tmp_path: Path) -> None:
     index = NearDuplicateIndex.existing(seen)
     assert index.stats().documents == 2
     index.close()
+
+
+def test_an_output_holding_the_index_is_refused(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    seen = out / "seen.db"
+    index = NearDuplicateIndex(seen)
+    index.add("old-a", " ".join(A), site="one.example")
+    index.close()
+    before = seen.read_bytes()
+    new = tmp_path / "new.jsonl"
+    write_jsonl(new, [{"id": "c", "url": "http://one.example/c", "text": " ".join(C)}])
+    code, output = run(str(new), "-o", str(out), "--overwrite", "--against", str(seen), "--add")
+    assert code == 2, output
+    assert "holds the index" in output
+    assert seen.read_bytes() == before

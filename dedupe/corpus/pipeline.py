@@ -253,8 +253,8 @@ def write_corpus(
     added so far in the index and no output.
 
     Raises :class:`OutputError` when ``out_dir`` (symbolic links resolved) is
-    an input, holds one or lies inside one, and :class:`InputError` (with
-    nothing written) when the input holds no records at all.
+    an input, holds one or lies inside one, or holds the ``against`` index,
+    and :class:`InputError` (with nothing written) when the input holds no records at all.
     """
     if is_url(out_dir):
         remote = RemoteDir(str(out_dir))
@@ -281,6 +281,14 @@ def write_corpus(
         # Kept records are copied as they were: nothing would be cut.
         options = replace(options or CorpusOptions(), boilerplate=None, clean=None)
     _check_apart(source, out_dir)
+    if against is not None and "://" not in str(against.index):
+        index_path = Path(against.index).resolve()
+        out = out_dir.resolve()
+        if index_path == out or out in index_path.parents:
+            # Replacing out_dir, or renaming the new one onto it, would lose the index.
+            raise OutputError(
+                f"{out_dir}: holds the index {against.index}; choose another output directory"
+            )
     if out_dir.exists() and not overwrite:
         raise OutputError(f"{out_dir}: already exists (use --overwrite to replace it)")
     if out_dir.exists() and not out_dir.is_dir():
